@@ -1,0 +1,1 @@
+// CLI wiring; filled in below.
