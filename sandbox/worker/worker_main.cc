@@ -1,1 +1,130 @@
-int main() { return 0; }
+// sdp-worker: the process that runs untrusted extractor scripts.
+//
+// The host starts it with one end of a socket pair on fd 3 and an empty
+// environment. It prepares what runs need while it still may (libxml2,
+// iconv converters), sets resource limits, moves to a thread with a 256 MiB
+// stack (deep C recursion in LuaJIT then ends in a clean error instead of a
+// crash), installs the system-call filter, and serves one request at a time:
+// every run gets a fresh Lua state. If anything goes wrong beyond that (a
+// stuck C call, a crash) the host kills this process and starts another.
+#include <libxml/encoding.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sandbox/engine/runner.h"
+#include "sandbox/worker/protocol.h"
+#include "sandbox/worker/seccomp.h"
+
+namespace {
+
+using sandbox::worker::kWorkerFd;
+
+// Charsets whose iconv modules are loaded before the filter closes file
+// access; the handles stay open so the modules stay loaded.
+void preload_charsets() {
+  static const char* const kCharsets[] = {
+      "WINDOWS-1252", "WINDOWS-1251", "WINDOWS-1250", "WINDOWS-1253", "WINDOWS-1254",
+      "WINDOWS-1255", "WINDOWS-1256", "WINDOWS-1257", "WINDOWS-1258", "ISO-8859-2",
+      "ISO-8859-5",   "ISO-8859-7",   "ISO-8859-9",   "ISO-8859-15",  "KOI8-R",
+      "KOI8-U",       "SHIFT_JIS",    "EUC-JP",       "ISO-2022-JP",  "GBK",
+      "GB18030",      "GB2312",       "BIG5",         "EUC-KR",       "UTF-16LE",
+      "UTF-16BE",     "TIS-620",      "WINDOWS-874",  "MACINTOSH",    nullptr};
+  static std::vector<xmlCharEncodingHandlerPtr> kept;
+  for (const char* const* c = kCharsets; *c != nullptr; ++c) {
+    if (xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(*c)) kept.push_back(h);
+  }
+}
+
+void* serve(void*) {
+  const std::string filter_error = sandbox::worker::install_syscall_filter();
+  if (!filter_error.empty()) {
+    std::fprintf(stderr, "sdp-worker: cannot install the system-call filter: %s\n",
+                 filter_error.c_str());
+    std::_Exit(3);
+  }
+  char header[sandbox::worker::kHeaderSize];
+  std::string payload;
+  while (sandbox::worker::read_exact(kWorkerFd, header, sizeof header)) {
+    std::uint64_t length = 0;
+    if (!sandbox::worker::parse_frame_header(header, sandbox::worker::kRequestFrame, length) ||
+        length > (1ull << 31)) {
+      std::_Exit(4);
+    }
+    payload.resize(length);
+    if (!sandbox::worker::read_exact(kWorkerFd, payload.data(), length)) break;
+    sandbox::engine::RawResult result;
+    if (auto request = sandbox::worker::decode_request(payload)) {
+      result = sandbox::engine::run_script(*request);
+    } else {
+      result.error = {sandbox::ErrorKind::kInternal, "malformed request"};
+    }
+    const std::string body = sandbox::worker::encode_result(result);
+    if (!sandbox::worker::write_all(
+            kWorkerFd, sandbox::worker::frame_header(sandbox::worker::kResultFrame, body.size())) ||
+        !sandbox::worker::write_all(kWorkerFd, body)) {
+      break;
+    }
+  }
+  return nullptr;
+}
+
+// `sdp-worker --check-filter`: installs the filter, then tries what a
+// compromised worker would; used by the tests to prove the filter holds.
+int check_filter(const char* what) {
+  const std::string error = sandbox::worker::install_syscall_filter();
+  if (!error.empty()) return 3;
+  if (std::strcmp(what, "open") == 0) {
+    FILE* f = std::fopen("/etc/passwd", "r");
+    return f == nullptr && errno == EACCES ? 0 : 1;
+  }
+  if (std::strcmp(what, "exec") == 0) {
+    char* const argv[] = {const_cast<char*>("/bin/true"), nullptr};
+    execv("/bin/true", argv);
+    return 1;  // not reached: SIGSYS
+  }
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc == 3 && std::strcmp(argv[1], "--check-filter") == 0) return check_filter(argv[2]);
+  // Optional: --address-space BYTES, the kernel-enforced ceiling under the
+  // per-run memory budget (not set under AddressSanitizer, which reserves
+  // terabytes of address space).
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--address-space") == 0) {
+#ifndef SDP_SANITIZED
+      const rlim_t bytes = std::strtoull(argv[i + 1], nullptr, 10);
+      const rlimit limit{bytes, bytes};
+      setrlimit(RLIMIT_AS, &limit);
+#endif
+    }
+  }
+  const rlimit no_core{0, 0};
+  setrlimit(RLIMIT_CORE, &no_core);
+  const rlimit no_files{16, 16};
+  setrlimit(RLIMIT_NOFILE, &no_files);
+
+  sandbox::engine::prepare_process();
+  preload_charsets();
+
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 256u << 20);
+  pthread_t thread;
+  if (pthread_create(&thread, &attr, serve, nullptr) != 0) {
+    std::fprintf(stderr, "sdp-worker: cannot start the run thread\n");
+    return 5;
+  }
+  pthread_join(thread, nullptr);
+  std::_Exit(0);
+}

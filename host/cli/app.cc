@@ -1,1 +1,0 @@
-// CLI wiring; filled in below.

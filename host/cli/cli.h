@@ -1,0 +1,39 @@
+// The `host` command line: global options, exit codes, and the hook each
+// command uses to register itself.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+namespace host::cli {
+
+// Exit codes of every command.
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;  // the operation failed; stderr says what and what to do
+constexpr int kExitUsage = 2;   // the command line was wrong
+
+// Options every command sees.
+struct Globals {
+  std::string data_dir;  // --data, else $SDP_DATA, else ./data
+};
+
+// A command registers its subcommand and sets `run` to what executes it;
+// `run` returns the exit code.
+using Runner = std::function<int()>;
+struct Command {
+  CLI::App* app = nullptr;
+  Runner run;
+};
+
+// Each command's registration function (one per file in host/commands/).
+Command register_parse(CLI::App& root, const Globals& globals);
+
+// Parses argv and runs the chosen command; returns the process exit code.
+int run(int argc, char** argv);
+
+// Prints "host: <message>" on stderr and returns kExitFailed.
+int fail(const std::string& message);
+
+}  // namespace host::cli

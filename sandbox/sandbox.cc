@@ -1,0 +1,389 @@
+#include "sandbox/sandbox.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <vector>
+
+#include "sandbox/engine/runner.h"
+#include "sandbox/schema.h"
+#include "sandbox/worker/protocol.h"
+
+extern char** environ;
+
+namespace sandbox {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// One live worker process and our end of its socket. Destroying it kills the
+// process (it holds no state worth a graceful exit) and reaps it.
+class WorkerProcess {
+ public:
+  WorkerProcess(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+  ~WorkerProcess() {
+    if (fd_ >= 0) ::close(fd_);
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      reap();
+    }
+  }
+  WorkerProcess(const WorkerProcess&) = delete;
+  WorkerProcess& operator=(const WorkerProcess&) = delete;
+
+  int fd() const { return fd_; }
+  pid_t pid() const { return pid_; }
+
+  // Waits for the process to end and returns its wait status.
+  int reap() {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    return status;
+  }
+  void kill_now() { ::kill(pid_, SIGKILL); }
+
+ private:
+  pid_t pid_;
+  int fd_;
+};
+
+std::string signal_name(int sig) {
+  switch (sig) {
+    case SIGSEGV: return "SIGSEGV, a segmentation fault";
+    case SIGBUS: return "SIGBUS";
+    case SIGABRT: return "SIGABRT, an abort";
+    case SIGILL: return "SIGILL";
+    case SIGFPE: return "SIGFPE";
+    case SIGKILL: return "SIGKILL";
+    case SIGSYS: return "SIGSYS, a forbidden system call";
+    default: return "signal " + std::to_string(sig);
+  }
+}
+
+Error died_error(int status) {
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    if (sig == SIGSYS) {
+      return {ErrorKind::kForbidden,
+              "the script made the sandbox attempt a forbidden system call; the run was stopped"};
+    }
+    return {ErrorKind::kCrash,
+            "the sandbox process crashed (" + signal_name(sig) +
+                ") while running the script; the host is unaffected. Very deep recursion "
+                "through C functions (string.gsub callbacks, coroutines) can cause this"};
+  }
+  return {ErrorKind::kCrash, "the sandbox process exited unexpectedly (status " +
+                                 std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+                                 ") while running the script"};
+}
+
+}  // namespace
+
+struct Sandbox::Impl {
+  std::string worker_path;
+  std::uint64_t address_space = 0;
+  std::size_t max_workers = 1;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::unique_ptr<WorkerProcess>> idle;
+  std::size_t live = 0;
+
+  std::expected<std::unique_ptr<WorkerProcess>, Error> spawn() {
+    int sv[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+      return std::unexpected(Error{ErrorKind::kInternal,
+                                   std::string("cannot create a socket pair for the sandbox: ") +
+                                       std::strerror(errno)});
+    }
+    const std::string space = std::to_string(address_space);
+    // Built before fork: the child may only make async-signal-safe calls.
+    std::vector<std::string> env_strings;
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
+      if (const char* v = std::getenv(name)) env_strings.push_back(std::string(name) + "=" + v);
+    }
+    std::vector<char*> envp;
+    for (auto& s : env_strings) envp.push_back(s.data());
+    envp.push_back(nullptr);
+    std::string path = worker_path;
+    std::string flag = "--address-space";
+    char* argv[] = {path.data(), flag.data(), const_cast<char*>(space.c_str()), nullptr};
+    const pid_t parent = ::getpid();
+
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      ::close(sv[0]);
+      ::close(sv[1]);
+      return std::unexpected(Error{ErrorKind::kInternal,
+                                   std::string("cannot start a sandbox worker: ") +
+                                       std::strerror(errno)});
+    }
+    if (pid == 0) {
+      // Own process group: a Ctrl-C meant for the host does not kill runs in
+      // flight; the host decides. Dies with the host.
+      ::setpgid(0, 0);
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(126);
+      if (::dup2(sv[1], worker::kWorkerFd) < 0) ::_exit(125);
+      const int devnull = ::open("/dev/null", O_RDWR);
+      if (devnull >= 0) {
+        ::dup2(devnull, 0);
+        ::dup2(devnull, 1);
+      }
+      ::close_range(worker::kWorkerFd + 1, ~0U, 0);
+      ::execve(path.c_str(), argv, envp.data());
+      ::_exit(127);
+    }
+    ::close(sv[1]);
+    return std::make_unique<WorkerProcess>(pid, sv[0]);
+  }
+
+  std::expected<std::unique_ptr<WorkerProcess>, Error> acquire() {
+    {
+      std::unique_lock lock(mu);
+      cv.wait(lock, [&] { return !idle.empty() || live < max_workers; });
+      if (!idle.empty()) {
+        auto w = std::move(idle.back());
+        idle.pop_back();
+        return w;
+      }
+      ++live;
+    }
+    auto w = spawn();
+    if (!w) {
+      std::lock_guard lock(mu);
+      --live;
+      cv.notify_one();
+    }
+    return w;
+  }
+
+  void release(std::unique_ptr<WorkerProcess> w) {
+    std::lock_guard lock(mu);
+    if (w) {
+      idle.push_back(std::move(w));
+    } else {
+      --live;
+    }
+    cv.notify_one();
+  }
+
+  // Sends one request and waits for the result, killing the worker at the
+  // deadline. `w` is reset when the worker can no longer be used.
+  std::expected<engine::RawResult, Error> exchange(std::unique_ptr<WorkerProcess>& w,
+                                                   const std::string& request,
+                                                   const Limits& limits, bool& sent) {
+    sent = false;
+    const int fd = w->fd();
+    if (!worker::write_all(fd, worker::frame_header(worker::kRequestFrame, request.size())) ||
+        !worker::write_all(fd, request)) {
+      const int status = (w->kill_now(), w->reap());
+      (void)status;
+      w.reset();
+      return std::unexpected(Error{ErrorKind::kInternal, "the sandbox worker is gone"});
+    }
+    sent = true;
+    // The worker stops a Lua loop itself at the CPU limit; this deadline is
+    // for what it cannot stop (a long C call), with a margin for its own
+    // clean error to arrive first.
+    const auto budget = limits.cpu_time + std::chrono::milliseconds(250) + limits.cpu_time / 10;
+    const auto deadline = Clock::now() + budget;
+    const std::uint64_t max_payload = limits.max_output_bytes + limits.max_log_bytes + (64u << 20);
+
+    char header[worker::kHeaderSize];
+    std::size_t have = 0;
+    std::string payload;
+    std::uint64_t length = 0;
+    bool in_payload = false;
+    for (;;) {
+      const auto now = Clock::now();
+      if (now >= deadline) {
+        w->kill_now();
+        w->reap();
+        w.reset();
+        return std::unexpected(Error{
+            ErrorKind::kTimeout,
+            "CPU time limit of " + std::to_string(limits.cpu_time.count()) +
+                " ms exceeded (the script was stopped inside a long-running library call)"});
+      }
+      pollfd p{fd, POLLIN, 0};
+      const int wait_ms = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1);
+      const int rc = ::poll(&p, 1, wait_ms);
+      if (rc < 0 && errno == EINTR) continue;
+      if (rc == 0) continue;
+      ssize_t n = 0;
+      if (!in_payload) {
+        n = ::read(fd, header + have, sizeof header - have);
+      } else {
+        n = ::read(fd, payload.data() + have, payload.size() - have);
+      }
+      if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (n <= 0) {
+        const int status = w->reap();
+        w.reset();
+        return std::unexpected(died_error(status));
+      }
+      have += static_cast<std::size_t>(n);
+      if (!in_payload && have == sizeof header) {
+        if (!worker::parse_frame_header(header, worker::kResultFrame, length)) {
+          w->kill_now();
+          w->reap();
+          w.reset();
+          return std::unexpected(
+              Error{ErrorKind::kInternal, "the sandbox worker sent a malformed reply"});
+        }
+        if (length > max_payload) {
+          w->kill_now();
+          w->reap();
+          w.reset();
+          return std::unexpected(Error{ErrorKind::kOutput,
+                                       "the run's output passes the limit of " +
+                                           std::to_string(limits.max_output_bytes) + " bytes"});
+        }
+        payload.resize(length);
+        have = 0;
+        in_payload = true;
+      }
+      if (in_payload && have == payload.size()) break;
+    }
+    auto result = worker::decode_result(payload);
+    if (!result) {
+      w->kill_now();
+      w->reap();
+      w.reset();
+      return std::unexpected(
+          Error{ErrorKind::kInternal, "the sandbox worker sent a malformed reply"});
+    }
+    return *result;
+  }
+};
+
+Sandbox::Sandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Sandbox::~Sandbox() = default;
+
+std::expected<std::string, Error> find_worker(const std::string& configured) {
+  std::vector<fs::path> candidates;
+  if (!configured.empty()) {
+    candidates.emplace_back(configured);
+  } else if (const char* env = std::getenv("SDP_WORKER"); env != nullptr && *env != '\0') {
+    candidates.emplace_back(env);
+  } else {
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      candidates.push_back(self.parent_path() / "sdp-worker");
+      candidates.push_back(self.parent_path().parent_path() / "libexec" / "sdp" / "sdp-worker");
+    }
+  }
+  for (const auto& c : candidates) {
+    if (::access(c.c_str(), X_OK) == 0) return c.string();
+  }
+  std::string tried;
+  for (const auto& c : candidates) tried += (tried.empty() ? "" : ", ") + c.string();
+  return std::unexpected(Error{ErrorKind::kInternal,
+                               "the sandbox worker (sdp-worker) was not found (looked at: " +
+                                   tried +
+                                   "); build the project with cmake, or set SDP_WORKER to its "
+                                   "path"});
+}
+
+std::expected<std::unique_ptr<Sandbox>, Error> Sandbox::create(const SandboxOptions& options) {
+  auto path = find_worker(options.worker_path);
+  if (!path) return std::unexpected(path.error());
+  auto impl = std::make_unique<Impl>();
+  impl->worker_path = *path;
+  impl->max_workers = options.workers == 0 ? 1 : options.workers;
+  impl->address_space =
+      options.address_space != 0 ? options.address_space : (4ull << 30) + Limits{}.memory_bytes;
+  // Start one worker now so a broken install fails here, clearly.
+  auto first = impl->acquire();
+  if (!first) return std::unexpected(first.error());
+  impl->release(std::move(*first));
+  return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
+}
+
+RunOutcome Sandbox::run(const Script& script, const Page& page, const Limits& limits) {
+  const auto started = Clock::now();
+  RunOutcome outcome;
+  auto finish = [&]() -> RunOutcome {
+    outcome.usage.wall_ms =
+        std::chrono::duration<double, std::milli>(Clock::now() - started).count();
+    return std::move(outcome);
+  };
+
+  engine::RunRequest request;
+  request.script_name = fs::path(script.name).filename().string();
+  request.script = script.source;
+  request.page = page;
+  request.limits = limits;
+  const std::string encoded = worker::encode_request(request);
+
+  std::expected<engine::RawResult, Error> raw = std::unexpected(Error{});
+  // A worker that died while idle is only noticed when we write to it; then
+  // the request was never run, and one retry on a fresh worker is safe.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto w = impl_->acquire();
+    if (!w) {
+      outcome.error = w.error();
+      return finish();
+    }
+    bool sent = false;
+    raw = impl_->exchange(*w, encoded, limits, sent);
+    impl_->release(std::move(*w));
+    if (raw || sent) break;
+  }
+  if (!raw) {
+    outcome.error = raw.error();
+    return finish();
+  }
+  outcome.usage.cpu_ms = raw->cpu_ms;
+  outcome.usage.peak_memory = raw->peak_memory;
+  outcome.log = std::move(raw->log);
+  outcome.parser = nlohmann::json::parse(raw->parser_json, nullptr, false);
+  if (outcome.parser.is_discarded()) outcome.parser = nullptr;
+  if (!raw->ok) {
+    outcome.error = raw->error;
+    return finish();
+  }
+  auto schema = Schema::from_description(outcome.parser);
+  if (!schema) {
+    outcome.error = schema.error();
+    return finish();
+  }
+  nlohmann::json records = nlohmann::json::parse(raw->records_json, nullptr, false);
+  if (!records.is_array()) {
+    outcome.error = Error{ErrorKind::kInternal, "the sandbox worker sent unreadable records"};
+    return finish();
+  }
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    if (auto rejected = schema->check(records[i], i)) {
+      outcome.rejects.push_back(std::move(*rejected));
+    } else {
+      outcome.records.push_back(std::move(records[i]));
+    }
+  }
+  if (outcome.records.empty() && !outcome.rejects.empty()) {
+    outcome.error = Error{ErrorKind::kSchema,
+                          "all " + std::to_string(outcome.rejects.size()) +
+                              " records broke the schema; the first: " +
+                              outcome.rejects.front().to_string()};
+  }
+  return finish();
+}
+
+}  // namespace sandbox
