@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
+#include <time.h>
 #include <vector>
 
 #include "sandbox/engine/runner.h"
@@ -32,7 +33,9 @@ using Clock = std::chrono::steady_clock;
 // process (it holds no state worth a graceful exit) and reaps it.
 class WorkerProcess {
  public:
-  WorkerProcess(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+  WorkerProcess(pid_t pid, int fd) : pid_(pid), fd_(fd) {
+    if (::clock_getcpuclockid(pid, &cpu_clock_) != 0) has_cpu_clock_ = false;
+  }
   ~WorkerProcess() {
     if (fd_ >= 0) ::close(fd_);
     if (pid_ > 0) {
@@ -46,6 +49,16 @@ class WorkerProcess {
   int fd() const { return fd_; }
   pid_t pid() const { return pid_; }
 
+  // True when the process has already ended (it is then reaped).
+  bool exited() {
+    int status = 0;
+    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return true;
+    }
+    return pid_ <= 0;
+  }
+
   // Waits for the process to end and returns its wait status.
   int reap() {
     int status = 0;
@@ -56,9 +69,18 @@ class WorkerProcess {
   }
   void kill_now() { ::kill(pid_, SIGKILL); }
 
+  // CPU time the process has used so far; nullopt if it cannot be read.
+  std::optional<std::chrono::nanoseconds> cpu_time() const {
+    timespec ts{};
+    if (!has_cpu_clock_ || ::clock_gettime(cpu_clock_, &ts) != 0) return std::nullopt;
+    return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+  }
+
  private:
   pid_t pid_;
   int fd_;
+  clockid_t cpu_clock_{};
+  bool has_cpu_clock_ = true;
 };
 
 std::string signal_name(int sig) {
@@ -134,9 +156,9 @@ struct Sandbox::Impl {
     }
     if (pid == 0) {
       // Own process group: a Ctrl-C meant for the host does not kill runs in
-      // flight; the host decides. Dies with the host.
+      // flight; the host decides. (No PR_SET_PDEATHSIG: it fires when the
+      // forking *thread* ends. The worker watches its parent itself.)
       ::setpgid(0, 0);
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(126);
       if (::dup2(sv[1], worker::kWorkerFd) < 0) ::_exit(125);
       const int devnull = ::open("/dev/null", O_RDWR);
@@ -155,11 +177,13 @@ struct Sandbox::Impl {
   std::expected<std::unique_ptr<WorkerProcess>, Error> acquire() {
     {
       std::unique_lock lock(mu);
-      cv.wait(lock, [&] { return !idle.empty() || live < max_workers; });
-      if (!idle.empty()) {
+      for (;;) {
+        cv.wait(lock, [&] { return !idle.empty() || live < max_workers; });
+        if (idle.empty()) break;
         auto w = std::move(idle.back());
         idle.pop_back();
-        return w;
+        if (!w->exited()) return w;
+        --live;  // died while idle (killed from outside): replace it
       }
       ++live;
     }
@@ -197,11 +221,24 @@ struct Sandbox::Impl {
       return std::unexpected(Error{ErrorKind::kInternal, "the sandbox worker is gone"});
     }
     sent = true;
-    // The worker stops a Lua loop itself at the CPU limit; this deadline is
-    // for what it cannot stop (a long C call), with a margin for its own
-    // clean error to arrive first.
-    const auto budget = limits.cpu_time + std::chrono::milliseconds(250) + limits.cpu_time / 10;
-    const auto deadline = Clock::now() + budget;
+    // The worker stops a Lua loop itself at the CPU limit. What it cannot
+    // stop (a long C call) we stop by killing it once its CPU time passes the
+    // limit plus a margin that lets its own clean error arrive first. CPU,
+    // not wall time: on a loaded machine the two drift apart. The wall-clock
+    // deadline only catches a worker that makes no progress at all.
+    const auto grace = std::chrono::milliseconds(250) + limits.cpu_time / 10;
+    const auto cpu_budget = std::chrono::duration_cast<std::chrono::nanoseconds>(limits.cpu_time + grace);
+    const auto cpu_start = w->cpu_time();
+    const auto deadline = Clock::now() + 3 * limits.cpu_time + std::chrono::seconds(2);
+    auto kill_for_time = [&]() {
+      w->kill_now();
+      w->reap();
+      w.reset();
+      return std::unexpected(Error{
+          ErrorKind::kTimeout,
+          "CPU time limit of " + std::to_string(limits.cpu_time.count()) +
+              " ms exceeded (the script was stopped inside a long-running library call)"});
+    };
     const std::uint64_t max_payload = limits.max_output_bytes + limits.max_log_bytes + (64u << 20);
 
     char header[worker::kHeaderSize];
@@ -211,18 +248,15 @@ struct Sandbox::Impl {
     bool in_payload = false;
     for (;;) {
       const auto now = Clock::now();
-      if (now >= deadline) {
-        w->kill_now();
-        w->reap();
-        w.reset();
-        return std::unexpected(Error{
-            ErrorKind::kTimeout,
-            "CPU time limit of " + std::to_string(limits.cpu_time.count()) +
-                " ms exceeded (the script was stopped inside a long-running library call)"});
+      if (now >= deadline) return kill_for_time();
+      if (cpu_start) {
+        if (auto used = w->cpu_time(); used && *used - *cpu_start > cpu_budget) {
+          return kill_for_time();
+        }
       }
       pollfd p{fd, POLLIN, 0};
-      const int wait_ms = static_cast<int>(
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1);
+      const int wait_ms = static_cast<int>(std::min<std::int64_t>(
+          50, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() + 1));
       const int rc = ::poll(&p, 1, wait_ms);
       if (rc < 0 && errno == EINTR) continue;
       if (rc == 0) continue;

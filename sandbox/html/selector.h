@@ -48,7 +48,11 @@ class Selector {
 
   // Appends the elements below `scope` (not `scope` itself) that match, in
   // document order, without duplicates, stopping after `limit` results.
-  // `scope` may be a document node or an element.
+  // `scope` may be a document node or an element. A group that starts with
+  // `+` or `~` looks at the scope's later siblings (and below them) instead,
+  // since that is the only place it can match. As in querySelectorAll, only
+  // the matched element must be below the scope: `card:css("div a")` may
+  // match through a `div` outside the card.
   void select(const xmlNode* scope, std::vector<xmlNode*>& out,
               std::size_t limit = static_cast<std::size_t>(-1)) const;
 

@@ -21,7 +21,7 @@ const char* const kAllowed[] = {
     "munmap",       "mremap",         "mprotect",     "brk",            "madvise",
     "futex",        "exit",           "exit_group",   "rt_sigreturn",   "rt_sigprocmask",
     "rt_sigaction", "sigaltstack",    "clock_gettime", "clock_getres",  "clock_nanosleep",
-    "nanosleep",    "gettimeofday",   "time",         "getrusage",      "getpid",
+    "nanosleep",    "gettimeofday",   "time",         "getrusage",      "getpid",       "getppid",
     "gettid",       "tgkill",         "sched_yield",  "getrandom",      "fstat",
     "newfstatat",   "lseek",          "restart_syscall", "prlimit64",   "getrlimit",
     "sched_getaffinity", "mincore",   "poll",         "ppoll",          "fcntl",

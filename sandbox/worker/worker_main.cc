@@ -12,7 +12,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -76,6 +79,18 @@ void* serve(void*) {
   return nullptr;
 }
 
+// Ends the worker when the host is gone (the worker is then reparented),
+// even in the middle of a run.
+void* watch_parent(void* arg) {
+  const pid_t parent = static_cast<pid_t>(reinterpret_cast<std::intptr_t>(arg));
+  const timespec period{0, 200'000'000};
+  for (;;) {
+    nanosleep(&period, nullptr);
+    if (getppid() != parent) std::_Exit(0);
+  }
+  return nullptr;
+}
+
 // `sdp-worker --check-filter`: installs the filter, then tries what a
 // compromised worker would; used by the tests to prove the filter holds.
 int check_filter(const char* what) {
@@ -116,6 +131,13 @@ int main(int argc, char** argv) {
 
   sandbox::engine::prepare_process();
   preload_charsets();
+
+  pthread_t watcher;
+  if (pthread_create(&watcher, nullptr, watch_parent,
+                     reinterpret_cast<void*>(static_cast<std::intptr_t>(getppid()))) != 0) {
+    std::fprintf(stderr, "sdp-worker: cannot start the parent watcher\n");
+    return 5;
+  }
 
   pthread_attr_t attr;
   pthread_attr_init(&attr);
