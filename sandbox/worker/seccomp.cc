@@ -26,6 +26,13 @@ const char* const kAllowed[] = {
     "newfstatat",   "lseek",          "restart_syscall", "prlimit64",   "getrlimit",
     "sched_getaffinity", "mincore",   "poll",         "ppoll",          "fcntl",
     "ioctl",
+    // The sanitizers' runtime probes memory through a pipe; a pipe reaches
+    // nothing outside the process, and RLIMIT_NOFILE bounds how many.
+    "pipe",         "pipe2",
+#ifdef SDP_SANITIZED
+    // ...and queries process state with prctl (sanitizer builds only).
+    "prctl",
+#endif
     nullptr};
 
 // Looked-up files (an iconv module for a charset not preloaded, say) fail

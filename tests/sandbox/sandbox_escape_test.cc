@@ -70,7 +70,8 @@ const Attack kAttacks[] = {
     {"LuaRecursion", "recurse until the Lua stack overflows", "local function f(n) return f(n + 1) + 1 end; f(1)", "runtime"},
     {"GsubRecursion", "recurse through a C function (string.gsub)",
      "local function f() return (string.gsub('x', 'x', f)) end; f()", "runtime"},
-    {"CoroutineRecursion", "recurse through coroutines", "local function f() return coroutine.wrap(f)() end; f()", "runtime|memory"},
+    {"CoroutineRecursion", "recurse through coroutines", "local function f() return coroutine.wrap(f)() end; f()",
+     "runtime|memory|timeout"},
     {"YieldFromParse", "yield out of the parse call", "coroutine.yield(1)", "runtime"},
     // Output.
     {"TooManyRecords", "return more records than allowed",
