@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libluajit-5.1-dev libxml2-dev libcurl4-openssl-dev liblmdb-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libseccomp-dev libcli11-dev
-  libssl-dev libsqlite3-dev
+  libssl-dev libsqlite3-dev zlib1g-dev
   "$@"
 )
 

@@ -32,6 +32,13 @@ int run(int argc, char** argv) {
 
   std::vector<Command> commands;
   commands.push_back(register_parse(root, globals));
+  commands.push_back(register_config(root, globals));
+  commands.push_back(register_lifecycle(root, globals, commands));
+  commands.push_back(register_records(root, globals));
+  commands.push_back(register_reprocess(root, globals));
+  commands.push_back(register_backup(root, globals));
+  commands.push_back(register_restore(root, globals));
+  commands.push_back(register_verify(root, globals));
 
   try {
     root.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <vector>
 #include <string>
 
 namespace host::cli {
@@ -29,6 +30,15 @@ struct Command {
 
 // Each command's registration function (one per file in host/commands/).
 Command register_parse(CLI::App& root, const Globals& globals);
+Command register_config(CLI::App& root, const Globals& globals);
+Command register_records(CLI::App& root, const Globals& globals);
+Command register_backup(CLI::App& root, const Globals& globals);
+Command register_restore(CLI::App& root, const Globals& globals);
+Command register_verify(CLI::App& root, const Globals& globals);
+Command register_reprocess(CLI::App& root, const Globals& globals);
+// Registers several commands (add, stage, validate, promote, rollback,
+// versions) into `commands` and returns the last one (diff).
+Command register_lifecycle(CLI::App& root, const Globals& globals, std::vector<Command>& commands);
 
 // Parses argv and runs the chosen command; returns the process exit code.
 int run(int argc, char** argv);

@@ -29,6 +29,8 @@ const char* const kAllowed[] = {
     // The sanitizers' runtime probes memory through a pipe; a pipe reaches
     // nothing outside the process, and RLIMIT_NOFILE bounds how many.
     "pipe",         "pipe2",
+    // Per-thread bookkeeping glibc does when a thread starts.
+    "rseq",         "set_robust_list",
 #ifdef SDP_SANITIZED
     // ...and queries process state with prctl (sanitizer builds only).
     "prctl",

@@ -14,6 +14,9 @@
 
 #include <time.h>
 
+#include <sched.h>
+
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -81,8 +84,11 @@ void* serve(void*) {
 
 // Ends the worker when the host is gone (the worker is then reparented),
 // even in the middle of a run.
+std::atomic<bool> watcher_running{false};
+
 void* watch_parent(void* arg) {
   const pid_t parent = static_cast<pid_t>(reinterpret_cast<std::intptr_t>(arg));
+  watcher_running = true;
   const timespec period{0, 200'000'000};
   for (;;) {
     nanosleep(&period, nullptr);
@@ -140,6 +146,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "sdp-worker: cannot start the parent watcher\n");
     return 5;
   }
+  // The filter goes on every thread at once (TSYNC); a thread still starting
+  // up then would be killed by its own start-up calls. Wait until it runs.
+  while (!watcher_running) sched_yield();
 
   pthread_attr_t attr;
   pthread_attr_init(&attr);
