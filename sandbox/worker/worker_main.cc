@@ -8,6 +8,7 @@
 // every run gets a fresh Lua state. If anything goes wrong beyond that (a
 // stuck C call, a crash) the host kills this process and starts another.
 #include <libxml/encoding.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -136,6 +137,13 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_CORE, &no_core);
   const rlimit no_files{16, 16};
   setrlimit(RLIMIT_NOFILE, &no_files);
+
+  // Every run allocates and frees a parsed page and a Lua heap; keep the
+  // freed memory instead of returning it to the kernel each time (which
+  // showed up as a third of a run's cost in system time).
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  mallopt(M_TOP_PAD, 64 << 20);
 
   sandbox::engine::prepare_process();
   preload_charsets();
