@@ -45,6 +45,15 @@ std::string record_key(std::string_view source, std::string_view key) {
   return w.take();
 }
 
+// record_key() into a per-thread buffer, for lookups on the read path: the
+// result is valid until the thread's next call.
+std::string_view lookup_key(std::string_view source, std::string_view key) {
+  thread_local KeyWriter w;
+  w.clear().str(source);
+  append_record_key(w, key);
+  return w.bytes();
+}
+
 std::string counter_key(std::string_view source) { return "silver/" + std::string(source); }
 
 std::string pin_key(std::uint64_t snapshot) { return KeyWriter().u64(snapshot).take(); }
@@ -300,7 +309,7 @@ std::expected<UpsertStats, Error> Silver::replace_source(
 std::expected<std::optional<SilverRecordView>, Error> Silver::get_view(const Txn& txn,
                                                                        std::string_view source,
                                                                        std::string_view key) const {
-  STORE_ASSIGN(auto value, txn.get(dbs_->silver, record_key(source, key)));
+  STORE_ASSIGN(auto value, txn.get(dbs_->silver, lookup_key(source, key)));
   if (!value) return std::optional<SilverRecordView>();
   STORE_ASSIGN(Stored s, parse(*value));
   SilverRecordView view;
@@ -316,7 +325,7 @@ std::expected<std::optional<SilverRecordView>, Error> Silver::get_view(const Txn
 std::expected<std::optional<SilverRecord>, Error> Silver::get(const Txn& txn,
                                                               std::string_view source,
                                                               std::string_view key) const {
-  STORE_ASSIGN(auto value, txn.get(dbs_->silver, record_key(source, key)));
+  STORE_ASSIGN(auto value, txn.get(dbs_->silver, lookup_key(source, key)));
   if (!value) return std::optional<SilverRecord>();
   STORE_ASSIGN(Stored s, parse(*value));
   STORE_ASSIGN(json data, decode_data(s.data));

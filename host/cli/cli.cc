@@ -34,6 +34,8 @@ int run(int argc, char** argv) {
   commands.push_back(register_parse(root, globals));
   commands.push_back(register_config(root, globals));
   commands.push_back(register_lifecycle(root, globals, commands));
+  commands.push_back(register_check(root, globals));
+  commands.push_back(register_new_parser(root, globals));
   commands.push_back(register_records(root, globals));
   commands.push_back(register_reprocess(root, globals));
   commands.push_back(register_backup(root, globals));

@@ -36,6 +36,8 @@ Command register_backup(CLI::App& root, const Globals& globals);
 Command register_restore(CLI::App& root, const Globals& globals);
 Command register_verify(CLI::App& root, const Globals& globals);
 Command register_reprocess(CLI::App& root, const Globals& globals);
+Command register_check(CLI::App& root, const Globals& globals);
+Command register_new_parser(CLI::App& root, const Globals& globals);
 // Registers several commands (add, stage, validate, promote, rollback,
 // versions) into `commands` and returns the last one (diff).
 Command register_lifecycle(CLI::App& root, const Globals& globals, std::vector<Command>& commands);

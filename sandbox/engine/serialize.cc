@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -185,7 +186,38 @@ class Writer {
       }
       out_ += '}';
     } else if (limits_ == nullptr) {
-      out_ += "null";
+      // Descriptions may use sparse lists ({ [3] = {...} }): keys as text.
+      std::vector<std::pair<std::string, int>> keys;
+      lua_pushnil(L_);
+      while (lua_next(L_, index) != 0) {
+        const int kt = lua_type(L_, -2);
+        if (kt == LUA_TSTRING) {
+          std::size_t len = 0;
+          const char* k = lua_tolstring(L_, -2, &len);
+          keys.emplace_back(std::string(k, len), 0);
+        } else if (kt == LUA_TNUMBER) {
+          std::string k;
+          append_number(k, lua_tonumber(L_, -2));
+          keys.emplace_back(k, 1);
+        }
+        lua_pop(L_, 1);
+      }
+      std::sort(keys.begin(), keys.end());
+      out_ += '{';
+      for (std::size_t i = 0; ok && i < keys.size(); ++i) {
+        if (i > 0) out_ += ',';
+        append_json_string(out_, keys[i].first.data(), keys[i].first.size());
+        out_ += ':';
+        if (keys[i].second) {
+          lua_pushnumber(L_, std::strtod(keys[i].first.c_str(), nullptr));
+        } else {
+          lua_pushlstring(L_, keys[i].first.data(), keys[i].first.size());
+        }
+        lua_rawget(L_, index);
+        ok = write(-1, where, depth + 1, false);
+        lua_pop(L_, 1);
+      }
+      out_ += '}';
     } else {
       ok = fail(ErrorKind::kRuntime,
                 where + (as_object ? ": field names must be strings"

@@ -700,7 +700,7 @@ void print(const Config& c, const Results& a, const Results& b) {
   auto rate = [](double n, double seconds) { return n / seconds; };
   auto line = [](const char* what, double x, double y, bool higher_is_better, const char* target) {
     double ratio = higher_is_better ? x / y : y / x;
-    std::printf("%-46s %12.1f %12.1f %8.2fx   %s\n", what, x, y, ratio, target);
+    std::printf("%-46s %12.3f %12.3f %8.2fx   %s\n", what, x, y, ratio, target);
   };
   double mb = static_cast<double>(c.pages * c.page_bytes) / (1 << 20);
   std::printf("\nLMDB store vs SQLite (WAL, synchronous=FULL); both durable at every commit\n");
