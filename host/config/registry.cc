@@ -14,67 +14,225 @@ using T = SettingType;
 std::vector<SettingDef> make_registry() {
   std::vector<SettingDef> r = {
       // Sandbox limits (per run).
-      {"sandbox.max_memory", T::kSize, "bytes", "268435456",
-       "Memory a parser may use per page: its Lua heap plus the parsed documents", 1 << 20, 0, {}},
-      {"sandbox.timeout", T::kDuration, "seconds", "10", "CPU time a parser may use per page",
-       0.01, 3600, {}},
-      {"sandbox.max_records", T::kInteger, "records", "100000",
-       "Records a parser may return per page", 1, 0, {}},
-      {"sandbox.max_output", T::kSize, "bytes", "67108864",
-       "Serialized output a parser may return per page", 1024, 0, {}},
-      {"sandbox.max_string", T::kSize, "bytes", "1048576",
-       "Length of any one string in a record", 16, 0, {}},
-      // Fetching.
-      {"fetch.timeout", T::kDuration, "seconds", "30", "Total time for one HTTP request", 0.1,
-       3600, {}},
-      {"fetch.connect_timeout", T::kDuration, "seconds", "10",
-       "Time to establish a connection", 0.1, 600, {}},
-      {"fetch.retries", T::kInteger, "attempts", "3",
-       "Retries on network errors, 5xx and 429 (with exponential backoff and jitter)", 0, 20,
+      {"sandbox.max_memory",
+       T::kSize,
+       "bytes",
+       "268435456",
+       "Memory a parser may use per page: its Lua heap plus the parsed documents",
+       1 << 20,
+       0,
        {}},
-      {"fetch.max_per_host", T::kInteger, "requests", "2",
-       "Requests in flight to one host at a time", 1, 64, {}},
-      {"fetch.min_delay", T::kDuration, "seconds", "1",
-       "Minimum time between two requests to one host", 0, 3600, {}},
-      {"fetch.robots", T::kBoolean, "", "true",
-       "Fetch and honour robots.txt (turning it off for a source is logged)", 0, 0, {}},
-      {"fetch.user_agent", T::kString, "", "SmartDataPipeline/0.1",
-       "User-Agent header sent with every request", 0, 0, {}},
-      {"fetch.max_body", T::kSize, "bytes", "10485760",
-       "Largest response body accepted, after decompression", 1024, 0, {}},
-      {"fetch.content_types", T::kList, "",
-       "text/html,application/xhtml+xml,application/xml,text/xml,application/json,text/plain,"
-       "text/csv",
-       "Content types accepted (comma-separated)", 0, 0, {}},
-      {"fetch.allow_private", T::kBoolean, "", "false",
-       "Allow fetching from loopback, private, link-local and metadata addresses", 0, 0, {}},
-      {"fetch.allow_hosts", T::kList, "", "",
-       "Hosts allowed to resolve to private addresses (comma-separated)", 0, 0, {}},
+      {"sandbox.timeout",
+       T::kDuration,
+       "seconds",
+       "10",
+       "CPU time a parser may use per page",
+       0.01,
+       3600,
+       {}},
+      {"sandbox.max_records",
+       T::kInteger,
+       "records",
+       "100000",
+       "Records a parser may return per page",
+       1,
+       0,
+       {}},
+      {"sandbox.max_output",
+       T::kSize,
+       "bytes",
+       "67108864",
+       "Serialized output a parser may return per page",
+       1024,
+       0,
+       {}},
+      {"sandbox.max_string",
+       T::kSize,
+       "bytes",
+       "1048576",
+       "Length of any one string in a record",
+       16,
+       0,
+       {}},
+      // Fetching.
+      {"fetch.timeout",
+       T::kDuration,
+       "seconds",
+       "30",
+       "Total time for one HTTP request",
+       0.1,
+       3600,
+       {}},
+      {"fetch.connect_timeout",
+       T::kDuration,
+       "seconds",
+       "10",
+       "Time to establish a connection",
+       0.1,
+       600,
+       {}},
+      {"fetch.retries",
+       T::kInteger,
+       "attempts",
+       "3",
+       "Retries on network errors, 5xx and 429 (with exponential backoff and jitter)",
+       0,
+       20,
+       {}},
+      {"fetch.max_per_host",
+       T::kInteger,
+       "requests",
+       "2",
+       "Requests in flight to one host at a time",
+       1,
+       64,
+       {}},
+      {"fetch.min_delay",
+       T::kDuration,
+       "seconds",
+       "1",
+       "Minimum time between two requests to one host",
+       0,
+       3600,
+       {}},
+      {"fetch.robots",
+       T::kBoolean,
+       "",
+       "true",
+       "Fetch and honour robots.txt (turning it off for a source is logged)",
+       0,
+       0,
+       {}},
+      {"fetch.user_agent",
+       T::kString,
+       "",
+       "SmartDataPipeline/0.1 (+https://example.invalid/bot)",
+       "User-Agent header sent with every request",
+       0,
+       0,
+       {}},
+      {"fetch.max_body",
+       T::kSize,
+       "bytes",
+       "10485760",
+       "Largest response body accepted, after decompression",
+       1024,
+       0,
+       {}},
+      {"fetch.content_types",
+       T::kList,
+       "",
+       "text/html,application/xhtml+xml,application/xml,text/xml,application/*+xml,"
+       "application/json,application/*+json,text/plain,text/csv",
+       "Content types accepted (comma-separated)",
+       0,
+       0,
+       {}},
+      {"fetch.allow_private",
+       T::kBoolean,
+       "",
+       "false",
+       "Allow fetching from loopback, private and link-local addresses (cloud metadata "
+       "addresses need fetch.allow_hosts)",
+       0,
+       0,
+       {}},
+      {"fetch.allow_hosts",
+       T::kList,
+       "",
+       "",
+       "Hosts allowed to resolve to private addresses (comma-separated)",
+       0,
+       0,
+       {}},
       // Scheduling and health.
-      {"source.interval", T::kDuration, "seconds", "3600",
-       "How often a source is extracted", 1, 0, {}},
-      {"health.quarantine_after", T::kInteger, "failures", "3",
-       "Consecutive failures that quarantine a source", 1, 100, {}},
-      {"repair.max_per_day", T::kInteger, "repairs", "3",
-       "Repair attempts per source per day (the circuit breaker)", 0, 100, {}},
+      {"source.interval",
+       T::kDuration,
+       "seconds",
+       "3600",
+       "How often a source is extracted",
+       1,
+       0,
+       {}},
+      {"health.quarantine_after",
+       T::kInteger,
+       "failures",
+       "3",
+       "Consecutive failures that quarantine a source",
+       1,
+       100,
+       {}},
+      {"repair.max_per_day",
+       T::kInteger,
+       "repairs",
+       "3",
+       "Repair attempts per source per day (the circuit breaker)",
+       0,
+       100,
+       {}},
       // Store.
-      {"store.bronze_keep", T::kInteger, "snapshots", "20",
-       "Bronze snapshots kept per source (plus any a silver record points to)", 1, 100000, {}},
+      {"store.bronze_keep",
+       T::kInteger,
+       "snapshots",
+       "20",
+       "Bronze snapshots kept per source (plus any a silver record points to)",
+       1,
+       100000,
+       {}},
       // Extractor lifecycle.
-      {"validate.snapshots", T::kInteger, "snapshots", "5",
-       "Stored snapshots a new version is validated against", 1, 1000, {}},
-      {"validate.min_schema_ratio", T::kNumber, "ratio", "0.95",
-       "Share of records that must pass the schema", 0, 1, {}},
-      {"validate.count_tolerance", T::kNumber, "ratio", "0.8",
-       "Records a new version must return, relative to the active version", 0, 1, {}},
-      {"dropin.mode", T::kEnum, "", "promote",
-       "What a dropped-in script becomes when it validates", 0, 0, {"promote", "stage"}, false},
+      {"validate.snapshots",
+       T::kInteger,
+       "snapshots",
+       "5",
+       "Stored snapshots a new version is validated against",
+       1,
+       1000,
+       {}},
+      {"validate.min_schema_ratio",
+       T::kNumber,
+       "ratio",
+       "0.95",
+       "Share of records that must pass the schema",
+       0,
+       1,
+       {}},
+      {"validate.count_tolerance",
+       T::kNumber,
+       "ratio",
+       "0.8",
+       "Records a new version must return, relative to the active version",
+       0,
+       1,
+       {}},
+      {"dropin.mode",
+       T::kEnum,
+       "",
+       "promote",
+       "What a dropped-in script becomes when it validates",
+       0,
+       0,
+       {"promote", "stage"},
+       false},
       // LLM.
-      {"llm.endpoint", T::kString, "", "",
-       "OpenAI-compatible or Ollama endpoint; empty: heuristics only", 0, 0, {}, false},
+      {"llm.endpoint",
+       T::kString,
+       "",
+       "",
+       "OpenAI-compatible or Ollama endpoint; empty: heuristics only",
+       0,
+       0,
+       {},
+       false},
       {"llm.model", T::kString, "", "", "Model name to request", 0, 0, {}, false},
-      {"llm.max_calls_per_day", T::kInteger, "calls", "100",
-       "LLM calls per day across all sources", 0, 0, {}, false},
+      {"llm.max_calls_per_day",
+       T::kInteger,
+       "calls",
+       "100",
+       "LLM calls per day across all sources",
+       0,
+       0,
+       {},
+       false},
   };
   std::sort(r.begin(), r.end(),
             [](const SettingDef& a, const SettingDef& b) { return a.name < b.name; });
@@ -143,28 +301,44 @@ std::string unknown_setting_message(std::string_view name) {
 
 std::string_view type_name(SettingType type) {
   switch (type) {
-    case T::kSize: return "size";
-    case T::kDuration: return "duration";
-    case T::kInteger: return "integer";
-    case T::kNumber: return "number";
-    case T::kBoolean: return "boolean";
-    case T::kString: return "string";
-    case T::kList: return "list";
-    case T::kEnum: return "choice";
+    case T::kSize:
+      return "size";
+    case T::kDuration:
+      return "duration";
+    case T::kInteger:
+      return "integer";
+    case T::kNumber:
+      return "number";
+    case T::kBoolean:
+      return "boolean";
+    case T::kString:
+      return "string";
+    case T::kList:
+      return "list";
+    case T::kEnum:
+      return "choice";
   }
   return "string";
 }
 
 std::string_view accepted_form(SettingType type) {
   switch (type) {
-    case T::kSize: return "a size such as 10MiB, 512KiB, 1GiB or a number of bytes";
-    case T::kDuration: return "a duration such as 30 (seconds), 500ms, 2.5s, 10m or 1h";
-    case T::kInteger: return "a whole number";
-    case T::kNumber: return "a number such as 0.8";
-    case T::kBoolean: return "true or false";
-    case T::kString: return "any text";
-    case T::kList: return "comma-separated values, or an empty string for none";
-    case T::kEnum: return "one of the listed choices";
+    case T::kSize:
+      return "a size such as 10MiB, 512KiB, 1GiB or a number of bytes";
+    case T::kDuration:
+      return "a duration such as 30 (seconds), 500ms, 2.5s, 10m or 1h";
+    case T::kInteger:
+      return "a whole number";
+    case T::kNumber:
+      return "a number such as 0.8";
+    case T::kBoolean:
+      return "true or false";
+    case T::kString:
+      return "any text";
+    case T::kList:
+      return "comma-separated values, or an empty string for none";
+    case T::kEnum:
+      return "one of the listed choices";
   }
   return "";
 }

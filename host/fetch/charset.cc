@@ -1,0 +1,210 @@
+#include "host/fetch/charset.h"
+
+#include <iconv.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+
+#include "host/fetch/content_type.h"
+#include "sandbox/html/document.h"
+
+namespace host::fetch {
+namespace {
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+
+struct IconvCloser {
+  using pointer = iconv_t;
+  void operator()(iconv_t cd) const noexcept { iconv_close(cd); }
+};
+using IconvPtr = std::unique_ptr<void, IconvCloser>;
+
+// A converter to UTF-8, or null when iconv does not know `from`.
+IconvPtr open_iconv(const std::string& from) {
+  iconv_t cd = iconv_open("UTF-8", from.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return nullptr;
+  return IconvPtr(cd);
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// Length of the valid UTF-8 sequence at the start of `s`, 0 if invalid.
+std::size_t utf8_sequence(std::string_view s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  if (b0 < 0x80) return 1;
+  std::size_t len = 0;
+  std::uint32_t min = 0;
+  std::uint32_t cp = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, min = 0x80, cp = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, min = 0x800, cp = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, min = 0x10000, cp = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() < len) return 0;
+  for (std::size_t i = 1; i < len; ++i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+// WHATWG's labels for what servers mean by these names.
+std::string canonical(std::string name) {
+  name = upper(name);
+  if (name == "UTF8") return "UTF-8";
+  if (name == "ISO-8859-1" || name == "ISO8859-1" || name == "LATIN1" || name == "LATIN-1" ||
+      name == "US-ASCII" || name == "ASCII" || name == "CP1252" || name == "ISO_8859-1") {
+    return "WINDOWS-1252";
+  }
+  if (name == "UTF-16") return "UTF-16LE";  // what an unmarked UTF-16 usually is
+  return name;
+}
+
+std::string bom_charset(std::string_view body) {
+  if (body.starts_with("\xEF\xBB\xBF")) return "UTF-8";
+  if (body.starts_with(std::string_view("\xFF\xFE\x00\x00", 4))) return "UTF-32LE";
+  if (body.starts_with(std::string_view("\x00\x00\xFE\xFF", 4))) return "UTF-32BE";
+  if (body.starts_with("\xFF\xFE")) return "UTF-16LE";
+  if (body.starts_with("\xFE\xFF")) return "UTF-16BE";
+  return {};
+}
+
+std::size_t bom_length(std::string_view body, const std::string& charset) {
+  if (charset == "UTF-8" && body.starts_with("\xEF\xBB\xBF")) return 3;
+  if ((charset == "UTF-32LE" && body.starts_with(std::string_view("\xFF\xFE\x00\x00", 4))) ||
+      (charset == "UTF-32BE" && body.starts_with(std::string_view("\x00\x00\xFE\xFF", 4)))) {
+    return 4;
+  }
+  if ((charset == "UTF-16LE" && body.starts_with("\xFF\xFE")) ||
+      (charset == "UTF-16BE" && body.starts_with("\xFE\xFF"))) {
+    return 2;
+  }
+  return 0;
+}
+
+// encoding="..." of an <?xml ...?> declaration at the start of the body.
+std::string xml_declared(std::string_view body) {
+  if (!body.starts_with("<?xml")) return {};
+  const std::string_view decl = body.substr(0, body.find("?>"));
+  const std::size_t at = decl.find("encoding");
+  if (at == std::string_view::npos) return {};
+  std::size_t i = decl.find_first_of("\"'", at);
+  if (i == std::string_view::npos) return {};
+  const char quote = decl[i];
+  const std::size_t end = decl.find(quote, i + 1);
+  if (end == std::string_view::npos) return {};
+  return std::string(decl.substr(i + 1, end - i - 1));
+}
+
+// RFC 4627 section 3: the NUL pattern of the first four bytes of JSON text.
+std::string json_utf16_32(std::string_view b) {
+  if (b.size() < 4) return {};
+  const bool z0 = b[0] == 0, z1 = b[1] == 0, z2 = b[2] == 0, z3 = b[3] == 0;
+  if (z0 && z1 && z2 && !z3) return "UTF-32BE";
+  if (!z0 && z1 && z2 && z3) return "UTF-32LE";
+  if (z0 && !z1 && z2 && !z3) return "UTF-16BE";
+  if (!z0 && z1 && !z2 && z3) return "UTF-16LE";
+  return {};
+}
+
+std::string sniffed(std::string_view body) {
+  return is_valid_utf8(body) ? "UTF-8" : "WINDOWS-1252";
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+  while (!text.empty()) {
+    const std::size_t n = utf8_sequence(text);
+    if (n == 0) return false;
+    text.remove_prefix(n);
+  }
+  return true;
+}
+
+std::string replace_invalid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    const std::size_t n = utf8_sequence(text);
+    if (n == 0) {
+      out += kReplacement;
+      text.remove_prefix(1);
+    } else {
+      out.append(text.substr(0, n));
+      text.remove_prefix(n);
+    }
+  }
+  return out;
+}
+
+std::string detect_charset(std::string_view body, std::string_view content_type) {
+  if (std::string bom = bom_charset(body); !bom.empty()) return bom;
+  const std::string media = media_type(content_type);
+  if (media == "text/html" || media == "application/xhtml+xml") {
+    return canonical(sandbox::html::sniff_charset(body, content_type));
+  }
+  if (std::string declared = charset_param(content_type); !declared.empty()) {
+    return canonical(declared);
+  }
+  if (media == "application/xml" || media == "text/xml" || media.ends_with("+xml")) {
+    if (std::string declared = xml_declared(body); !declared.empty()) return canonical(declared);
+  }
+  if (media == "application/json" || media.ends_with("+json")) {
+    if (std::string wide = json_utf16_32(body); !wide.empty()) return wide;
+    return "UTF-8";
+  }
+  return sniffed(body);
+}
+
+std::string to_utf8(std::string_view body, std::string_view content_type) {
+  std::string charset = detect_charset(body, content_type);
+  body.remove_prefix(bom_length(body, charset));
+  if (charset == "UTF-8") return replace_invalid_utf8(body);
+  IconvPtr cd = open_iconv(charset);
+  if (!cd) {
+    charset = sniffed(body);
+    if (charset == "UTF-8") return replace_invalid_utf8(body);
+    cd = open_iconv(charset);
+    if (!cd) return replace_invalid_utf8(body);
+  }
+  std::string out;
+  out.reserve(body.size() + body.size() / 2 + 16);
+  char buf[16384];
+  // iconv takes a non-const input pointer but does not write through it.
+  char* in = const_cast<char*>(body.data());
+  std::size_t in_left = body.size();
+  while (in_left > 0) {
+    char* o = buf;
+    std::size_t o_left = sizeof buf;
+    const std::size_t rc = iconv(cd.get(), &in, &in_left, &o, &o_left);
+    out.append(buf, sizeof buf - o_left);
+    if (rc != static_cast<std::size_t>(-1)) break;
+    if (errno == E2BIG) continue;
+    // EILSEQ (invalid) or EINVAL (truncated at the end): replace one byte.
+    out += kReplacement;
+    ++in;
+    --in_left;
+    iconv(cd.get(), nullptr, nullptr, nullptr, nullptr);  // reset shift state
+  }
+  char* o = buf;
+  std::size_t o_left = sizeof buf;
+  iconv(cd.get(), nullptr, nullptr, &o, &o_left);  // flush
+  out.append(buf, sizeof buf - o_left);
+  // iconv produces valid UTF-8; this guards against converters that do not.
+  return is_valid_utf8(out) ? out : replace_invalid_utf8(out);
+}
+
+}  // namespace host::fetch
