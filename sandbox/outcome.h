@@ -13,9 +13,9 @@
 namespace sandbox {
 
 struct Usage {
-  double cpu_ms = 0;             // CPU time the run used inside the sandbox
-  double wall_ms = 0;            // wall time seen by the caller, IPC included
-  std::uint64_t peak_memory = 0; // peak of the run's memory budget, in bytes
+  double cpu_ms = 0;              // CPU time the run used inside the sandbox
+  double wall_ms = 0;             // wall time seen by the caller, IPC included
+  std::uint64_t peak_memory = 0;  // peak of the run's memory budget, in bytes
 };
 
 // A record the parser returned that broke its schema.

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <time.h>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
@@ -14,7 +15,6 @@
 #include <filesystem>
 #include <mutex>
 #include <optional>
-#include <time.h>
 #include <vector>
 
 #include "sandbox/engine/runner.h"
@@ -85,14 +85,22 @@ class WorkerProcess {
 
 std::string signal_name(int sig) {
   switch (sig) {
-    case SIGSEGV: return "SIGSEGV, a segmentation fault";
-    case SIGBUS: return "SIGBUS";
-    case SIGABRT: return "SIGABRT, an abort";
-    case SIGILL: return "SIGILL";
-    case SIGFPE: return "SIGFPE";
-    case SIGKILL: return "SIGKILL";
-    case SIGSYS: return "SIGSYS, a forbidden system call";
-    default: return "signal " + std::to_string(sig);
+    case SIGSEGV:
+      return "SIGSEGV, a segmentation fault";
+    case SIGBUS:
+      return "SIGBUS";
+    case SIGABRT:
+      return "SIGABRT, an abort";
+    case SIGILL:
+      return "SIGILL";
+    case SIGFPE:
+      return "SIGFPE";
+    case SIGKILL:
+      return "SIGKILL";
+    case SIGSYS:
+      return "SIGSYS, a forbidden system call";
+    default:
+      return "signal " + std::to_string(sig);
   }
 }
 
@@ -128,9 +136,9 @@ struct Sandbox::Impl {
   std::expected<std::unique_ptr<WorkerProcess>, Error> spawn() {
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
-      return std::unexpected(Error{ErrorKind::kInternal,
-                                   std::string("cannot create a socket pair for the sandbox: ") +
-                                       std::strerror(errno)});
+      return std::unexpected(Error{
+          ErrorKind::kInternal,
+          std::string("cannot create a socket pair for the sandbox: ") + std::strerror(errno)});
     }
     const std::string space = std::to_string(address_space);
     // Built before fork: the child may only make async-signal-safe calls.
@@ -153,9 +161,9 @@ struct Sandbox::Impl {
     if (pid < 0) {
       ::close(sv[0]);
       ::close(sv[1]);
-      return std::unexpected(Error{ErrorKind::kInternal,
-                                   std::string("cannot start a sandbox worker: ") +
-                                       std::strerror(errno)});
+      return std::unexpected(
+          Error{ErrorKind::kInternal,
+                std::string("cannot start a sandbox worker: ") + std::strerror(errno)});
     }
     if (pid == 0) {
       // Own process group: a Ctrl-C meant for the host does not kill runs in
@@ -212,8 +220,8 @@ struct Sandbox::Impl {
   // Sends one request and waits for the result, killing the worker at the
   // deadline. `w` is reset when the worker can no longer be used.
   std::expected<engine::RawResult, Error> exchange(std::unique_ptr<WorkerProcess>& w,
-                                                   const std::string& request,
-                                                   const Limits& limits, bool& sent) {
+                                                   const std::string& request, const Limits& limits,
+                                                   bool& sent) {
     sent = false;
     const int fd = w->fd();
     if (!worker::write_all(fd, worker::frame_header(worker::kRequestFrame, request.size())) ||
@@ -230,17 +238,18 @@ struct Sandbox::Impl {
     // not wall time: on a loaded machine the two drift apart. The wall-clock
     // deadline only catches a worker that makes no progress at all.
     const auto grace = std::chrono::milliseconds(250) + limits.cpu_time / 10;
-    const auto cpu_budget = std::chrono::duration_cast<std::chrono::nanoseconds>(limits.cpu_time + grace);
+    const auto cpu_budget =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(limits.cpu_time + grace);
     const auto cpu_start = w->cpu_time();
     const auto deadline = Clock::now() + 3 * limits.cpu_time + std::chrono::seconds(2);
     auto kill_for_time = [&]() {
       w->kill_now();
       w->reap();
       w.reset();
-      return std::unexpected(Error{
-          ErrorKind::kTimeout,
-          "CPU time limit of " + std::to_string(limits.cpu_time.count()) +
-              " ms exceeded (the script was stopped inside a long-running library call)"});
+      return std::unexpected(
+          Error{ErrorKind::kTimeout,
+                "CPU time limit of " + std::to_string(limits.cpu_time.count()) +
+                    " ms exceeded (the script was stopped inside a long-running library call)"});
     };
     const std::uint64_t max_payload = limits.max_output_bytes + limits.max_log_bytes + (64u << 20);
 
@@ -288,9 +297,9 @@ struct Sandbox::Impl {
           w->kill_now();
           w->reap();
           w.reset();
-          return std::unexpected(Error{ErrorKind::kOutput,
-                                       "the run's output passes the limit of " +
-                                           std::to_string(limits.max_output_bytes) + " bytes"});
+          return std::unexpected(
+              Error{ErrorKind::kOutput, "the run's output passes the limit of " +
+                                            std::to_string(limits.max_output_bytes) + " bytes"});
         }
         payload.resize(length);
         have = 0;
@@ -332,11 +341,10 @@ std::expected<std::string, Error> find_worker(const std::string& configured) {
   }
   std::string tried;
   for (const auto& c : candidates) tried += (tried.empty() ? "" : ", ") + c.string();
-  return std::unexpected(Error{ErrorKind::kInternal,
-                               "the sandbox worker (sdp-worker) was not found (looked at: " +
-                                   tried +
-                                   "); build the project with cmake, or set SDP_WORKER to its "
-                                   "path"});
+  return std::unexpected(Error{
+      ErrorKind::kInternal, "the sandbox worker (sdp-worker) was not found (looked at: " + tried +
+                                "); build the project with cmake, or set SDP_WORKER to its "
+                                "path"});
 }
 
 std::expected<std::unique_ptr<Sandbox>, Error> Sandbox::create(const SandboxOptions& options) {
@@ -415,10 +423,9 @@ RunOutcome Sandbox::run(const Script& script, const Page& page, const Limits& li
     }
   }
   if (outcome.records.empty() && !outcome.rejects.empty()) {
-    outcome.error = Error{ErrorKind::kSchema,
-                          "all " + std::to_string(outcome.rejects.size()) +
-                              " records broke the schema; the first: " +
-                              outcome.rejects.front().to_string()};
+    outcome.error = Error{ErrorKind::kSchema, "all " + std::to_string(outcome.rejects.size()) +
+                                                  " records broke the schema; the first: " +
+                                                  outcome.rejects.front().to_string()};
   }
   return finish();
 }

@@ -24,12 +24,23 @@ constexpr std::string_view kTypeList = "string, number, integer, boolean, url, d
 std::string render(const nlohmann::json& v) {
   std::string kind;
   switch (v.type()) {
-    case nlohmann::json::value_t::string: kind = "string "; break;
-    case nlohmann::json::value_t::boolean: kind = "boolean "; break;
-    case nlohmann::json::value_t::array: kind = "list "; break;
-    case nlohmann::json::value_t::object: kind = "table "; break;
-    case nlohmann::json::value_t::null: return "nothing";
-    default: kind = "number "; break;
+    case nlohmann::json::value_t::string:
+      kind = "string ";
+      break;
+    case nlohmann::json::value_t::boolean:
+      kind = "boolean ";
+      break;
+    case nlohmann::json::value_t::array:
+      kind = "list ";
+      break;
+    case nlohmann::json::value_t::object:
+      kind = "table ";
+      break;
+    case nlohmann::json::value_t::null:
+      return "nothing";
+    default:
+      kind = "number ";
+      break;
   }
   std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (text.size() > 80) text = text.substr(0, 77) + "...";
@@ -116,8 +127,7 @@ std::expected<Schema, Error> Schema::from_description(const nlohmann::json& pars
     }
     for (const auto& k : schema.key) {
       if (schema.find(k) == nullptr) {
-        return std::unexpected(
-            schema_error("key field '" + k + "' is not declared in the schema"));
+        return std::unexpected(schema_error("key field '" + k + "' is not declared in the schema"));
       }
     }
   }
@@ -138,7 +148,8 @@ std::optional<Rejected> Schema::check(const nlohmann::json& record, std::size_t 
   for (const FieldSpec& f : fields) {
     const auto it = record.find(f.name);
     if (it == record.end() || it->is_null()) {
-      if (f.required) return reject(f.name, "a " + std::string(to_string(f.type)) + " (required)", "nothing");
+      if (f.required)
+        return reject(f.name, "a " + std::string(to_string(f.type)) + " (required)", "nothing");
       continue;
     }
     const nlohmann::json& v = *it;
@@ -173,9 +184,9 @@ std::optional<Rejected> Schema::check(const nlohmann::json& record, std::size_t 
         }
         break;
       case FieldType::kList: {
-        const bool ok = v.is_array() && std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) {
-                          return e.is_string();
-                        });
+        const bool ok =
+            v.is_array() &&
+            std::all_of(v.begin(), v.end(), [](const nlohmann::json& e) { return e.is_string(); });
         if (!ok) return reject(f.name, "list of strings", render(v));
         break;
       }

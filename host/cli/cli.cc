@@ -27,8 +27,7 @@ int run(int argc, char** argv) {
   Globals globals;
   const char* env = std::getenv("SDP_DATA");
   globals.data_dir = env != nullptr && *env != '\0' ? env : "./data";
-  root.add_option("--data", globals.data_dir,
-                  "Store directory (default: $SDP_DATA, else ./data)");
+  root.add_option("--data", globals.data_dir, "Store directory (default: $SDP_DATA, else ./data)");
 
   std::vector<Command> commands;
   commands.push_back(register_parse(root, globals));

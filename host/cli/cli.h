@@ -5,8 +5,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace host::cli {
 

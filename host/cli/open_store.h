@@ -10,8 +10,8 @@
 namespace host::cli {
 
 enum class StoreMode {
-  kRead,    // must exist
-  kWrite,   // created if missing
+  kRead,   // must exist
+  kWrite,  // created if missing
 };
 
 // Opens the store at globals.data_dir. The error is a sentence for the user:

@@ -1,8 +1,8 @@
 // host check SCRIPT: runs the examples a parser declares about itself.
 // host new-parser NAME --page FILE: writes a starting parser for a page.
+#include <cmath>
 #include <filesystem>
 #include <iostream>
-#include <cmath>
 #include <map>
 #include <memory>
 
@@ -31,8 +31,7 @@ int run_check(const std::string& script_path) {
   if (!results) return fail(results.error());
   std::size_t failed = 0;
   for (const auto& r : *results) {
-    std::cout << (r.passed ? "PASS  " : "FAIL  ") << r.page << " (" << r.records
-              << " records)\n";
+    std::cout << (r.passed ? "PASS  " : "FAIL  ") << r.page << " (" << r.records << " records)\n";
     for (const auto& p : r.problems) std::cout << "      " << p << "\n";
     failed += r.passed ? 0 : 1;
   }
@@ -133,25 +132,38 @@ int run_new_parser(const std::string& name, const std::string& page_path, const 
   const std::string selector = repeat.selector.empty() ? "body" : repeat.selector;
   const std::string page_url = url.empty() ? "https://example.com/" : url;
   std::string script =
-      "-- A starting parser for " + page_url + ", written by 'host new-parser'.\n"
-      "-- Edit the selectors, then run: host check " + script_path.string() + "\n"
+      "-- A starting parser for " + page_url +
+      ", written by 'host new-parser'.\n"
+      "-- Edit the selectors, then run: host check " +
+      script_path.string() +
+      "\n"
       "local sdk = require(\"sdk\")\n\n"
       "local Parser = sdk.BaseParser:extend {\n"
-      "  name = \"" + name + "\",\n"
+      "  name = \"" +
+      name +
+      "\",\n"
       "  schema = {\n"
       "    title = { type = \"string\", required = true },\n"
       "    url = { type = \"url\" },\n"
       "  },\n"
       "  key = { \"url\" },\n"
       "  examples = {\n"
-      "    { page = \"pages/" + example.filename().string() + "\", url = \"" + page_url + "\",\n"
-      "      expect = { count = " + std::to_string(repeat.count) + " } },\n"
+      "    { page = \"pages/" +
+      example.filename().string() + "\", url = \"" + page_url +
+      "\",\n"
+      "      expect = { count = " +
+      std::to_string(repeat.count) +
+      " } },\n"
       "  },\n"
       "}\n\n"
       "function Parser:parse(page)\n"
       "  local out = {}\n"
-      "  -- " + std::to_string(repeat.count) + " elements on the example page match this selector.\n"
-      "  for _, item in ipairs(page:html():css(\"" + selector + "\")) do\n"
+      "  -- " +
+      std::to_string(repeat.count) +
+      " elements on the example page match this selector.\n"
+      "  for _, item in ipairs(page:html():css(\"" +
+      selector +
+      "\")) do\n"
       "    local link = item:css_one(\"a[href]\")\n"
       "    local named = item:css_one(\"[title]\")\n"
       "    local heading = item:css_one(\"h1, h2, h3, h4, h5, h6\")\n"
@@ -172,8 +184,8 @@ int run_new_parser(const std::string& name, const std::string& page_path, const 
   if (auto r = util::write_file_atomically(script_path.string(), script); !r) {
     return fail(r.error());
   }
-  std::cout << "wrote " << script_path.string() << " and its example " << example.string()
-            << " (" << repeat.count << " items matched '" << selector << "')\nnext: host check "
+  std::cout << "wrote " << script_path.string() << " and its example " << example.string() << " ("
+            << repeat.count << " items matched '" << selector << "')\nnext: host check "
             << script_path.string() << "\n";
   return kExitOk;
 }
@@ -194,15 +206,14 @@ Command register_new_parser(CLI::App& root, const Globals&) {
     bool force = false;
   };
   auto a = std::make_shared<Args>();
-  CLI::App* app = root.add_subcommand(
-      "new-parser", "Write a starting parser and its example for a saved page");
+  CLI::App* app =
+      root.add_subcommand("new-parser", "Write a starting parser and its example for a saved page");
   app->add_option("name", a->name, "Parser name (letters, digits, _ and -)")->required();
   app->add_option("--page", a->page, "A saved page the parser should read")->required();
   app->add_option("--url", a->url, "The page's URL (for resolving links)");
   app->add_option("--out", a->out, "Directory to write to (default: scripts/NAME)");
   app->add_flag("--force", a->force, "Overwrite an existing parser");
-  return Command{app,
-                 [a] { return run_new_parser(a->name, a->page, a->url, a->out, a->force); }};
+  return Command{app, [a] { return run_new_parser(a->name, a->page, a->url, a->out, a->force); }};
 }
 
 }  // namespace host::cli

@@ -33,8 +33,7 @@ std::expected<void, std::string> check_scope(const store::Store& st, const Confi
   auto src = st.sources().get(*txn, a.source);
   if (!src) return std::unexpected(src.error().message);
   if (!*src) {
-    return std::unexpected("no source named '" + a.source +
-                           "' ('host status' lists the sources)");
+    return std::unexpected("no source named '" + a.source + "' ('host status' lists the sources)");
   }
   return {};
 }
@@ -133,8 +132,8 @@ int run_reset(const Globals& g, const ConfigArgs& a) {
     return n;
   });
   if (!r) return fail("could not reset: " + r.error().message);
-  std::cout << "reset " << *r << " setting(s)"
-            << (a.source.empty() ? "" : " of source " + a.source) << "\n";
+  std::cout << "reset " << *r << " setting(s)" << (a.source.empty() ? "" : " of source " + a.source)
+            << "\n";
   return kExitOk;
 }
 
@@ -219,8 +218,8 @@ int run_validate(const Globals& g, const ConfigArgs&) {
 
 Command register_config(CLI::App& root, const Globals& globals) {
   auto args = std::make_shared<ConfigArgs>();
-  CLI::App* app = root.add_subcommand(
-      "config", "Show and change the host's settings, globally or per source");
+  CLI::App* app =
+      root.add_subcommand("config", "Show and change the host's settings, globally or per source");
   app->require_subcommand(1);
   auto add_source = [&](CLI::App* sub) {
     sub->add_option("--source", args->source, "Apply to this source only (an override)");

@@ -16,8 +16,8 @@
 #include "host/util/files.h"
 #include "host/util/time_format.h"
 #include "host/util/unified_diff.h"
-#include "sandbox/text/url.h"
 #include "sandbox/schema.h"
+#include "sandbox/text/url.h"
 #include "store/sha256.h"
 
 namespace host::cli {
@@ -61,8 +61,7 @@ std::expected<void, std::string> check_loads(const std::string& name, const std:
     }
     return {};
   }
-  return std::unexpected(std::string(sandbox::to_string(o.error->kind)) + ": " +
-                         o.error->message);
+  return std::unexpected(std::string(sandbox::to_string(o.error->kind)) + ": " + o.error->message);
 }
 
 std::expected<store::Source, std::string> require_source(const store::Store& st,
@@ -114,8 +113,7 @@ int run_add(const Globals& g, const LifecycleArgs& a) {
   if (!script) return fail(script.error());
   const std::string script_name = std::filesystem::path(a.parser).filename().string();
   if (auto ok = check_loads(script_name, *script); !ok) {
-    return fail("the parser " + a.parser + " does not load: " + ok.error() +
-                "; nothing was added");
+    return fail("the parser " + a.parser + " does not load: " + ok.error() + "; nothing was added");
   }
   auto st = open_store(g, StoreMode::kWrite);
   if (!st) return fail(st.error());
@@ -181,8 +179,8 @@ int run_stage(const Globals& g, const LifecycleArgs& a) {
     return st->versions().add(txn, a.source, v);
   });
   if (!r) return fail("could not stage: " + r.error().message);
-  std::cout << "staged version " << *r << " of " << a.source << "; next: host validate "
-            << a.source << " " << *r << "\n";
+  std::cout << "staged version " << *r << " of " << a.source << "; next: host validate " << a.source
+            << " " << *r << "\n";
   return kExitOk;
 }
 
@@ -194,9 +192,8 @@ void print_report(const lifecycle::ValidationReport& r, const std::string& sourc
               << c.detail << "\n";
   }
   if (r.compared_with) {
-    std::cout << "  versus version " << *r.compared_with << ": " << r.added.size()
-              << " added, " << r.removed.size() << " removed, " << r.changed.size()
-              << " changed records\n";
+    std::cout << "  versus version " << *r.compared_with << ": " << r.added.size() << " added, "
+              << r.removed.size() << " removed, " << r.changed.size() << " changed records\n";
   }
 }
 
@@ -245,29 +242,29 @@ int promote(store::Store& st, const std::string& source, std::uint32_t number, b
     auto v = st.versions().get(txn, source, number);
     if (!v) return std::unexpected(v.error());
     if (!*v) {
-      return std::unexpected(store::Error{store::ErrorKind::kNotFound,
-                                          "source '" + source + "' has no version " +
-                                              std::to_string(number)});
+      return std::unexpected(
+          store::Error{store::ErrorKind::kNotFound,
+                       "source '" + source + "' has no version " + std::to_string(number)});
     }
     if ((*v)->state == store::VersionState::kActive) {
-      return std::unexpected(store::Error{store::ErrorKind::kConflict,
-                                          "version " + std::to_string(number) +
-                                              " is already active"});
+      return std::unexpected(store::Error{
+          store::ErrorKind::kConflict, "version " + std::to_string(number) + " is already active"});
     }
     if (!known_good && !report_passed((*v)->validation_report)) {
       if (!force) {
-        return std::unexpected(store::Error{
-            store::ErrorKind::kConflict,
-            "version " + std::to_string(number) +
-                ((*v)->validation_report.empty() ? " has not been validated"
-                                                 : " failed validation") +
-                "; run 'host validate " + source + " " + std::to_string(number) +
-                "', or add --force to promote it anyway (recorded)"});
+        return std::unexpected(
+            store::Error{store::ErrorKind::kConflict,
+                         "version " + std::to_string(number) +
+                             ((*v)->validation_report.empty() ? " has not been validated"
+                                                              : " failed validation") +
+                             "; run 'host validate " + source + " " + std::to_string(number) +
+                             "', or add --force to promote it anyway (recorded)"});
       }
       // A forced promotion is recorded in the version's report.
       json report = json::parse((*v)->validation_report, nullptr, false);
       if (!report.is_object()) report = json::object();
-      report["forced"] = {{"at", util::format_time(store::now())}, {"by", "host " + std::string(verb) + " --force"}};
+      report["forced"] = {{"at", util::format_time(store::now())},
+                          {"by", "host " + std::string(verb) + " --force"}};
       if (auto ok = st.versions().set_validation_report(txn, source, number, report.dump()); !ok) {
         return std::unexpected(ok.error());
       }
@@ -340,19 +337,21 @@ int run_versions(const Globals& g, const LifecycleArgs& a) {
   if (!list) return fail(list.error().message);
   json out = json::array();
   if (!a.json) {
-    std::cout << std::left << std::setw(8) << "VERSION" << std::setw(9) << "STATE"
-              << std::setw(16) << "AUTHOR" << std::setw(22) << "CREATED" << std::setw(12)
-              << "VALIDATION" << std::setw(9) << "RECORDS" << "NOTE\n";
+    std::cout << std::left << std::setw(8) << "VERSION" << std::setw(9) << "STATE" << std::setw(16)
+              << "AUTHOR" << std::setw(22) << "CREATED" << std::setw(12) << "VALIDATION"
+              << std::setw(9) << "RECORDS"
+              << "NOTE\n";
   }
   for (const auto& v : *list) {
-    const json report = json::parse(v.validation_report.empty() ? "null" : v.validation_report,
-                                    nullptr, false);
+    const json report =
+        json::parse(v.validation_report.empty() ? "null" : v.validation_report, nullptr, false);
     std::string validation = "-";
     std::string records = "-";
     if (report.is_object()) {
       validation = report.value("passed", false) ? "passed" : "failed";
       if (report.contains("forced")) validation += "*";
-      if (report.contains("records")) records = std::to_string(report["records"].get<std::uint64_t>());
+      if (report.contains("records"))
+        records = std::to_string(report["records"].get<std::uint64_t>());
     }
     if (a.json) {
       out.push_back({{"version", v.number},
@@ -364,10 +363,10 @@ int run_versions(const Globals& g, const LifecycleArgs& a) {
                      {"note", v.note}});
       continue;
     }
-    std::cout << std::left << std::setw(8) << v.number << std::setw(9)
-              << store::to_string(v.state) << std::setw(16) << store::to_string(v.author)
-              << std::setw(22) << util::format_time(v.created_at) << std::setw(12) << validation
-              << std::setw(9) << records << v.note << "\n";
+    std::cout << std::left << std::setw(8) << v.number << std::setw(9) << store::to_string(v.state)
+              << std::setw(16) << store::to_string(v.author) << std::setw(22)
+              << util::format_time(v.created_at) << std::setw(12) << validation << std::setw(9)
+              << records << v.note << "\n";
   }
   if (a.json) std::cout << out.dump(2) << "\n";
   return kExitOk;
@@ -396,8 +395,7 @@ int run_diff(const Globals& g, const LifecycleArgs& a) {
 
 }  // namespace
 
-Command register_lifecycle(CLI::App& root, const Globals& globals,
-                           std::vector<Command>& commands) {
+Command register_lifecycle(CLI::App& root, const Globals& globals, std::vector<Command>& commands) {
   auto a = std::make_shared<LifecycleArgs>();
   auto add = root.add_subcommand("add", "Add a source with a hand-written parser");
   add->add_option("url", a->url, "The page to extract (http:// or https://)")->required();

@@ -31,8 +31,8 @@ struct ParseArgs {
 
 // What one page produced, rendered, waiting for its turn to print.
 struct PageResult {
-  std::string out;   // JSON Lines for stdout
-  std::string err;   // lines for stderr
+  std::string out;  // JSON Lines for stdout
+  std::string err;  // lines for stderr
   bool failed = false;
   std::size_t records = 0;
   std::size_t rejects = 0;
@@ -46,9 +46,8 @@ std::string prefix_lines(const std::string& page, const std::string& tag, const 
   return out;
 }
 
-PageResult parse_one(sandbox::Sandbox& box, const sandbox::Script& script,
-                     const std::string& path, const std::string& url,
-                     const sandbox::Limits& limits) {
+PageResult parse_one(sandbox::Sandbox& box, const sandbox::Script& script, const std::string& path,
+                     const std::string& url, const sandbox::Limits& limits) {
   PageResult r;
   auto body = util::read_file(path);
   if (!body) {
@@ -101,8 +100,8 @@ int run_parse(const ParseArgs& args) {
   if (!args.timeout.empty()) {
     auto ms = sandbox::parse_duration(args.timeout);
     if (!ms || ms->count() <= 0) {
-      std::cerr << "host parse: --timeout: "
-                << (ms ? "the timeout must be positive" : ms.error()) << "\n";
+      std::cerr << "host parse: --timeout: " << (ms ? "the timeout must be positive" : ms.error())
+                << "\n";
       return kExitUsage;
     }
     limits.cpu_time = *ms;
@@ -113,9 +112,8 @@ int run_parse(const ParseArgs& args) {
                                std::move(*source)};
 
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned jobs =
-      std::max(1u, std::min<unsigned>(args.jobs == 0 ? hw : args.jobs,
-                                       static_cast<unsigned>(args.pages.size())));
+  const unsigned jobs = std::max(1u, std::min<unsigned>(args.jobs == 0 ? hw : args.jobs,
+                                                        static_cast<unsigned>(args.pages.size())));
   sandbox::SandboxOptions options;
   options.workers = jobs;
   options.address_space = (4ull << 30) + limits.memory_bytes;

@@ -114,8 +114,8 @@ int run_reprocess(const Globals& g, const ReprocessArgs& a) {
   if (!stats) return fail("could not write silver: " + stats.error().message);
   std::cout << "reprocessed " << jobs.size() << " snapshot(s) of " << a.source << " with version "
             << version.number << ": " << stats->inserted << " inserted, " << stats->changed
-            << " changed, " << stats->unchanged << " unchanged, " << stats->deleted
-            << " deleted; " << failed << " snapshot(s) failed\n";
+            << " changed, " << stats->unchanged << " unchanged, " << stats->deleted << " deleted; "
+            << failed << " snapshot(s) failed\n";
   return failed == 0 ? kExitOk : kExitFailed;
 }
 

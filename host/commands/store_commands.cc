@@ -133,8 +133,8 @@ int run_records(const Globals& g, const RecordsArgs& a) {
         }
         line += csv_field(rec.key) + "," + std::to_string(rec.lineage.snapshot_id) + "," +
                 std::to_string(rec.lineage.parser_version) + "," +
-                util::format_time(rec.lineage.extracted_at) + "," +
-                std::to_string(rec.revision) + "\n";
+                util::format_time(rec.lineage.extracted_at) + "," + std::to_string(rec.revision) +
+                "\n";
         sink->write(line);
       } else {
         json j = rec.data;
@@ -180,8 +180,8 @@ int run_records(const Globals& g, const RecordsArgs& a) {
   }
   if (auto done = sink->finish(); !done) return fail(done.error());
   if (!a.out.empty()) {
-    std::cerr << "wrote " << n << " " << a.layer << " record(s) to " << a.out << " (and "
-              << a.out << ".sha256)\n";
+    std::cerr << "wrote " << n << " " << a.layer << " record(s) to " << a.out << " (and " << a.out
+              << ".sha256)\n";
   }
   return kExitOk;
 }
@@ -218,8 +218,8 @@ int run_verify(const Globals& g, bool as_json) {
     for (const auto& d : report->damage) {
       damage.push_back({{"item", d.item}, {"description", d.description}});
     }
-    std::cout << json{{"ok", report->ok()}, {"checked", report->checked}, {"damage", damage}}
-                     .dump(2)
+    std::cout << json{{"ok", report->ok()}, {"checked", report->checked}, {"damage", damage}}.dump(
+                     2)
               << "\n";
   } else {
     for (const auto& [what, count] : report->checked) {
@@ -238,8 +238,8 @@ int run_verify(const Globals& g, bool as_json) {
 
 Command register_records(CLI::App& root, const Globals& globals) {
   auto a = std::make_shared<RecordsArgs>();
-  CLI::App* app = root.add_subcommand(
-      "records", "Export a source's records (silver) or raw pages (bronze)");
+  CLI::App* app =
+      root.add_subcommand("records", "Export a source's records (silver) or raw pages (bronze)");
   app->add_option("source", a->source, "Source name")->required();
   app->add_option("--layer", a->layer, "silver (typed records) or bronze (raw pages)")
       ->check(CLI::IsMember({"silver", "bronze"}));

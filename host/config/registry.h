@@ -23,10 +23,10 @@ struct SettingDef {
   std::string_view unit;           // "bytes", "seconds", "records", "" ...
   std::string_view default_value;  // in the canonical form normalize() produces
   std::string_view description;
-  double min = 0;                  // for integers and numbers (inclusive)
-  double max = 0;                  // 0 = no upper bound
+  double min = 0;                         // for integers and numbers (inclusive)
+  double max = 0;                         // 0 = no upper bound
   std::vector<std::string_view> choices;  // for kEnum
-  bool per_source = true;          // may be overridden per source
+  bool per_source = true;                 // may be overridden per source
 };
 
 // Every known setting, sorted by name.

@@ -30,17 +30,17 @@ std::expected<json, sandbox::Error> describe_parser(sandbox::Sandbox& box,
   const sandbox::Page empty{"http://example.invalid/", 200, {}, "<html></html>"};
   const auto o = box.run(script, empty, sandbox::Limits{});
   if (o.parser.is_object()) return o.parser;
-  return std::unexpected(o.error.value_or(sandbox::Error{sandbox::ErrorKind::kRuntime,
-                                                         "the script declared no parser"}));
+  return std::unexpected(o.error.value_or(
+      sandbox::Error{sandbox::ErrorKind::kRuntime, "the script declared no parser"}));
 }
 
 std::expected<std::vector<ExampleResult>, std::string> check_examples(
     sandbox::Sandbox& box, const sandbox::Script& script, const std::string& script_dir) {
   auto description = describe_parser(box, script);
   if (!description) {
-    return std::unexpected("the parser does not load: " +
-                           std::string(sandbox::to_string(description.error().kind)) + ": " +
-                           description.error().message);
+    return std::unexpected(
+        "the parser does not load: " + std::string(sandbox::to_string(description.error().kind)) +
+        ": " + description.error().message);
   }
   const json examples = description->value("examples", json());
   if (!examples.is_array() || examples.empty()) {

@@ -22,7 +22,7 @@
 namespace host::lifecycle {
 
 struct ExampleResult {
-  std::string page;               // as declared
+  std::string page;  // as declared
   bool passed = false;
   std::vector<std::string> problems;  // one sentence each
   std::size_t records = 0;

@@ -170,8 +170,9 @@ std::expected<ValidationReport, std::string> validate_version(const store::Store
       }
     }
   }
-  r.checks.push_back({"loads", loads, loads ? "the script loads and declares a parser"
-                                            : "the script does not load: " + first_failure});
+  r.checks.push_back({"loads", loads,
+                      loads ? "the script loads and declares a parser"
+                            : "the script does not load: " + first_failure});
   r.checks.push_back({"pages_parse", failed_pages == 0,
                       std::to_string(pages.size() - failed_pages) + " of " +
                           std::to_string(pages.size()) + " pages parsed" +

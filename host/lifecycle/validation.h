@@ -16,15 +16,15 @@
 namespace host::lifecycle {
 
 struct ValidationOptions {
-  std::size_t snapshots = 5;           // validate.snapshots
-  double min_schema_ratio = 0.95;      // validate.min_schema_ratio
-  double count_tolerance = 0.8;        // validate.count_tolerance
+  std::size_t snapshots = 5;       // validate.snapshots
+  double min_schema_ratio = 0.95;  // validate.min_schema_ratio
+  double count_tolerance = 0.8;    // validate.count_tolerance
 };
 
 struct Check {
-  std::string name;     // "loads", "pages_parse", "schema_ratio", "required_fields", "record_count"
+  std::string name;  // "loads", "pages_parse", "schema_ratio", "required_fields", "record_count"
   bool passed = false;
-  std::string detail;   // for a human: what was measured against what
+  std::string detail;  // for a human: what was measured against what
 };
 
 struct ValidationReport {

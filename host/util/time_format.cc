@@ -34,8 +34,8 @@ std::expected<store::Time, std::string> parse_time(std::string_view text, store:
   const std::string bad = "invalid time '" + std::string(text) +
                           "': use an ISO 8601 date or date-time (2026-11-22, "
                           "2026-11-22T04:49:47Z) or a duration ago (24h, 7d, 90m)";
-  if (auto ago = sandbox::parse_duration(text); ago && !text.empty() &&
-                                                 text.find('-') == std::string_view::npos) {
+  if (auto ago = sandbox::parse_duration(text);
+      ago && !text.empty() && text.find('-') == std::string_view::npos) {
     return now - std::chrono::duration_cast<std::chrono::microseconds>(*ago);
   }
   std::tm tm{};

@@ -121,7 +121,8 @@ std::string normalised_text(const xmlNode* root) {
   std::string out;
   bool pending = false;
   if (root->type == XML_TEXT_NODE || root->type == XML_CDATA_SECTION_NODE) {
-    if (root->content) append_normalised(out, reinterpret_cast<const char*>(root->content), pending);
+    if (root->content)
+      append_normalised(out, reinterpret_cast<const char*>(root->content), pending);
     return out;
   }
   const xmlNode* n = root->children;
@@ -199,7 +200,8 @@ int node_html(lua_State* L) {
   std::unique_ptr<xmlBuffer, XmlBufferDeleter> buf(xmlBufferCreate());
   if (!buf) throw std::bad_alloc();
   if (node->type == XML_DOCUMENT_NODE || node->type == XML_HTML_DOCUMENT_NODE) {
-    for (xmlNode* c = node->children; c != nullptr; c = c->next) htmlNodeDump(buf.get(), node->doc, c);
+    for (xmlNode* c = node->children; c != nullptr; c = c->next)
+      htmlNodeDump(buf.get(), node->doc, c);
   } else {
     htmlNodeDump(buf.get(), node->doc, node);
   }
@@ -410,8 +412,8 @@ class LuaJsonBuilder : public nlohmann::json_sax<nlohmann::json> {
   bool end_array() override { return close(); }
   bool parse_error(std::size_t position, const std::string&,
                    const nlohmann::detail::exception& ex) override {
-    error_ = "not valid JSON (at byte " + std::to_string(position) + "): " +
-             std::string(ex.what()).substr(std::string(ex.what()).find(']') + 2);
+    error_ = "not valid JSON (at byte " + std::to_string(position) +
+             "): " + std::string(ex.what()).substr(std::string(ex.what()).find(']') + 2);
     return false;
   }
 
@@ -514,14 +516,19 @@ int json_decode(lua_State* L) {
 lua_CFunction json_decode_function() { return guarded<json_decode>; }
 
 void register_dom(lua_State* L) {
-  static const luaL_Reg kNodeMethods[] = {
-      {"css", guarded<node_css>},           {"css_one", guarded<node_css_one>},
-      {"xpath", guarded<node_xpath>},       {"text", guarded<node_text>},
-      {"attr", guarded<node_attr>},         {"attrs", guarded<node_attrs>},
-      {"html", guarded<node_html>},         {"tag", guarded<node_tag>},
-      {"parent", guarded<node_parent>},     {"children", guarded<node_children>},
-      {"next", guarded<node_next>},         {"prev", guarded<node_prev>},
-      {nullptr, nullptr}};
+  static const luaL_Reg kNodeMethods[] = {{"css", guarded<node_css>},
+                                          {"css_one", guarded<node_css_one>},
+                                          {"xpath", guarded<node_xpath>},
+                                          {"text", guarded<node_text>},
+                                          {"attr", guarded<node_attr>},
+                                          {"attrs", guarded<node_attrs>},
+                                          {"html", guarded<node_html>},
+                                          {"tag", guarded<node_tag>},
+                                          {"parent", guarded<node_parent>},
+                                          {"children", guarded<node_children>},
+                                          {"next", guarded<node_next>},
+                                          {"prev", guarded<node_prev>},
+                                          {nullptr, nullptr}};
   luaL_newmetatable(L, kNodeMeta);
   lua_newtable(L);
   luaL_setfuncs(L, kNodeMethods, 0);

@@ -99,11 +99,13 @@ int url_parse(lua_State* L) {
 }  // namespace
 
 void push_natives(lua_State* L) {
-  static const luaL_Reg kNatives[] = {
-      {"text_clean", guarded<text_clean>}, {"text_number", guarded<text_number>},
-      {"text_price", guarded<text_price>}, {"text_date", guarded<text_date>},
-      {"url_join", guarded<url_join>},     {"url_parse", guarded<url_parse>},
-      {nullptr, nullptr}};
+  static const luaL_Reg kNatives[] = {{"text_clean", guarded<text_clean>},
+                                      {"text_number", guarded<text_number>},
+                                      {"text_price", guarded<text_price>},
+                                      {"text_date", guarded<text_date>},
+                                      {"url_join", guarded<url_join>},
+                                      {"url_parse", guarded<url_parse>},
+                                      {nullptr, nullptr}};
   lua_newtable(L);
   luaL_setfuncs(L, kNatives, 0);
   lua_pushcfunction(L, json_decode_function());

@@ -3,8 +3,8 @@
 extern "C" {
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 #include <luajit.h>
+#include <lualib.h>
 }
 
 #include <time.h>
@@ -30,8 +30,8 @@ thread_local RunContext* g_run = nullptr;
 constexpr int kHookEvery = 10'000;
 
 const char* const kForbiddenGlobals[] = {
-    "io",      "debug",    "ffi",     "jit",     "package", "load",   "loadstring", "loadfile",
-    "dofile",  "getfenv",  "setfenv", "newproxy", "module", "gcinfo", "string.dump", nullptr};
+    "io",     "debug",   "ffi",     "jit",      "package", "load",   "loadstring",  "loadfile",
+    "dofile", "getfenv", "setfenv", "newproxy", "module",  "gcinfo", "string.dump", nullptr};
 
 const char* const kForbiddenOs[] = {"execute", "exit",    "getenv",    "remove",
                                     "rename",  "tmpname", "setlocale", nullptr};
@@ -219,9 +219,9 @@ int setup_environment(lua_State* L) {
   lua_setfield(L, g, "os");
   lua_pop(L, 1);
 
-  for (const char* name : {"dofile", "loadfile", "load", "loadstring", "getfenv", "setfenv",
-                           "newproxy", "gcinfo", "module", "require", "collectgarbage", "print",
-                           "tostring"}) {
+  for (const char* name :
+       {"dofile", "loadfile", "load", "loadstring", "getfenv", "setfenv", "newproxy", "gcinfo",
+        "module", "require", "collectgarbage", "print", "tostring"}) {
     lua_pushnil(L);
     lua_setfield(L, g, name);
   }
@@ -280,8 +280,7 @@ std::string error_text(lua_State* L) {
     return std::string(s, len);
   }
   if (t == LUA_TNIL) return "error raised with a nil value";
-  return std::string("error raised with a ") + lua_typename(L, t) +
-         " value instead of a message";
+  return std::string("error raised with a ") + lua_typename(L, t) + " value instead of a message";
 }
 
 Error classify(const RunContext& run, ErrorKind fallback, std::string message) {
@@ -334,9 +333,9 @@ RawResult run_script(const RunRequest& request) {
 
   RunContext run;
   run.request = &request;
-  run.budget.limit = static_cast<std::int64_t>(
-      std::min<std::uint64_t>(request.limits.memory_bytes,
-                              static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
+  run.budget.limit = static_cast<std::int64_t>(std::min<std::uint64_t>(
+      request.limits.memory_bytes,
+      static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())));
   run.cpu_limit_ns = static_cast<std::int64_t>(request.limits.cpu_time.count()) * 1'000'000;
   run.cpu_start_ns = thread_cpu_ns();
   set_current_run(&run);
@@ -408,8 +407,8 @@ RawResult run_script(const RunRequest& request) {
             lua_sethook(L, nullptr, 0, 0);
             run.budget.limit = std::numeric_limits<std::int64_t>::max();
             Error error;
-            if (records_to_json(L, -1, request.limits, result.records_json,
-                                result.record_count, error)) {
+            if (records_to_json(L, -1, request.limits, result.records_json, result.record_count,
+                                error)) {
               result.ok = true;
             } else {
               result.error = error;

@@ -23,11 +23,21 @@ void append_json_string(std::string& out, const char* s, std::size_t len) {
     const unsigned char c = p[i];
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
         default:
           if (c < 0x20 || c == 0x7f) {
             out += "\\u00";
@@ -76,7 +86,8 @@ void append_number(std::string& out, double v) {
 
 class Writer {
  public:
-  Writer(lua_State* L, const Limits* limits, std::string& out) : L_(L), limits_(limits), out_(out) {}
+  Writer(lua_State* L, const Limits* limits, std::string& out)
+      : L_(L), limits_(limits), out_(out) {}
 
   // Writes the value at `index`; `where` names it in error messages.
   bool write(int index, const std::string& where, int depth, bool as_object) {
@@ -98,9 +109,9 @@ class Writer {
         const double v = lua_tonumber(L_, index);
         if (!std::isfinite(v)) {
           if (limits_ == nullptr) return out_ += "null", true;
-          return fail(ErrorKind::kRuntime,
-                      where + ": " + (std::isnan(v) ? "NaN" : "an infinite number") +
-                          " cannot be returned (JSON has no such number)");
+          return fail(ErrorKind::kRuntime, where + ": " +
+                                               (std::isnan(v) ? "NaN" : "an infinite number") +
+                                               " cannot be returned (JSON has no such number)");
         }
         append_number(out_, v);
         return true;
@@ -135,8 +146,9 @@ class Writer {
     if (depth > kMaxDepth || std::find(path_.begin(), path_.end(), id) != path_.end()) {
       if (limits_ == nullptr) return out_ += "null", true;
       return fail(ErrorKind::kRuntime,
-                  where + (depth > kMaxDepth ? ": tables nested deeper than 16 levels"
-                                             : ": a table that contains itself (a cycle)") +
+                  where +
+                      (depth > kMaxDepth ? ": tables nested deeper than 16 levels"
+                                         : ": a table that contains itself (a cycle)") +
                       " cannot be returned");
     }
     if (!lua_checkstack(L_, 6)) return fail(ErrorKind::kRuntime, where + ": nested too deeply");
@@ -272,8 +284,8 @@ bool records_to_json(lua_State* L, int index, const Limits& limits, std::string&
     lua_rawgeti(L, index, static_cast<int>(i));
     const std::string where = "record " + std::to_string(i);
     if (lua_type(L, -1) != LUA_TTABLE) {
-      error = {ErrorKind::kRuntime, where + " is a " + lua_typename(L, lua_type(L, -1)) +
-                                        ", not a table of fields"};
+      error = {ErrorKind::kRuntime,
+               where + " is a " + lua_typename(L, lua_type(L, -1)) + ", not a table of fields"};
       lua_pop(L, 1);
       return false;
     }

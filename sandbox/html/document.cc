@@ -130,9 +130,9 @@ XmlDocPtr parse_html(std::string_view body, std::string_view content_type, std::
                            HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_NOIMPLIED;
   const std::string url_z(url);
   if (body.find_first_not_of(" \t\r\n\f") == std::string_view::npos) body = "<html></html>";
-  htmlDocPtr doc = htmlReadMemory(body.data(), static_cast<int>(std::min<std::size_t>(
-                                                   body.size(), 0x7fffffff)),
-                                  url_z.c_str(), encoding.c_str(), kOptions & ~HTML_PARSE_NOIMPLIED);
+  htmlDocPtr doc =
+      htmlReadMemory(body.data(), static_cast<int>(std::min<std::size_t>(body.size(), 0x7fffffff)),
+                     url_z.c_str(), encoding.c_str(), kOptions & ~HTML_PARSE_NOIMPLIED);
   return XmlDocPtr(doc);
 }
 

@@ -37,7 +37,8 @@ class In {
   bool u64(std::uint64_t& v) {
     if (s_.size() < 8) return false;
     v = 0;
-    for (int i = 0; i < 8; ++i) v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s_[i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      v |= static_cast<std::uint64_t>(static_cast<unsigned char>(s_[i])) << (8 * i);
     s_.remove_prefix(8);
     return true;
   }

@@ -16,21 +16,18 @@ struct FilterDeleter {
 // What a worker needs once it is serving requests: its socket, memory,
 // threads' futexes, clocks, and what the sanitizers use when they report.
 const char* const kAllowed[] = {
-    "read",         "write",          "readv",        "writev",         "recvfrom",
-    "sendto",       "recvmsg",        "sendmsg",      "close",          "mmap",
-    "munmap",       "mremap",         "mprotect",     "brk",            "madvise",
-    "futex",        "exit",           "exit_group",   "rt_sigreturn",   "rt_sigprocmask",
-    "rt_sigaction", "sigaltstack",    "clock_gettime", "clock_getres",  "clock_nanosleep",
-    "nanosleep",    "gettimeofday",   "time",         "getrusage",      "getpid",       "getppid",
-    "gettid",       "tgkill",         "sched_yield",  "getrandom",      "fstat",
-    "newfstatat",   "lseek",          "restart_syscall", "prlimit64",   "getrlimit",
-    "sched_getaffinity", "mincore",   "poll",         "ppoll",          "fcntl",
-    "ioctl",
+    "read", "write", "readv", "writev", "recvfrom", "sendto", "recvmsg", "sendmsg", "close", "mmap",
+    "munmap", "mremap", "mprotect", "brk", "madvise", "futex", "exit", "exit_group", "rt_sigreturn",
+    "rt_sigprocmask", "rt_sigaction", "sigaltstack", "clock_gettime", "clock_getres",
+    "clock_nanosleep", "nanosleep", "gettimeofday", "time", "getrusage", "getpid", "getppid",
+    "gettid", "tgkill", "sched_yield", "getrandom", "fstat", "newfstatat", "lseek",
+    "restart_syscall", "prlimit64", "getrlimit", "sched_getaffinity", "mincore", "poll", "ppoll",
+    "fcntl", "ioctl",
     // The sanitizers' runtime probes memory through a pipe; a pipe reaches
     // nothing outside the process, and RLIMIT_NOFILE bounds how many.
-    "pipe",         "pipe2",
+    "pipe", "pipe2",
     // Per-thread bookkeeping glibc does when a thread starts.
-    "rseq",         "set_robust_list",
+    "rseq", "set_robust_list",
 #ifdef SDP_SANITIZED
     // ...and queries process state with prctl (sanitizer builds only).
     "prctl",
@@ -39,9 +36,9 @@ const char* const kAllowed[] = {
 
 // Looked-up files (an iconv module for a charset not preloaded, say) fail
 // softly, so the library falls back instead of the run dying.
-const char* const kDenied[] = {"open",     "openat",   "stat",     "lstat",      "access",
+const char* const kDenied[] = {"open",      "openat",     "stat",     "lstat",      "access",
                                "faccessat", "faccessat2", "readlink", "readlinkat", "statx",
-                               "statfs",   "fstatfs",  "uname",    nullptr};
+                               "statfs",    "fstatfs",    "uname",    nullptr};
 
 }  // namespace
 

@@ -42,7 +42,8 @@ return P)";
 };
 
 TEST_F(CheckCommand, ExamplesOfTheBundledParsersPass) {
-  for (const char* p : {"/scripts/examples/books/books.lua", "/scripts/examples/quotes/quotes.lua"}) {
+  for (const char* p :
+       {"/scripts/examples/books/books.lua", "/scripts/examples/quotes/quotes.lua"}) {
     const CommandResult r = run_host({"check", kSource + p});
     EXPECT_EQ(r.exit_code, 0) << p << "\n" << r.out << r.err;
   }
@@ -64,8 +65,7 @@ TEST_F(CheckCommand, WrongCountFails) {
 TEST_F(CheckCommand, WrongValueFailsNamingRecordAndField) {
   const CommandResult r = run_host({"check", script("{ records = { [3] = { t = 'z' } } }")});
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("record 3: field 't' is \"c\", expected \"z\""), std::string::npos)
-      << r.out;
+  EXPECT_NE(r.out.find("record 3: field 't' is \"c\", expected \"z\""), std::string::npos) << r.out;
 }
 
 TEST_F(CheckCommand, ParserWithoutExamplesSaysHowToDeclareThem) {
@@ -86,18 +86,18 @@ TEST_F(CheckCommand, NewParserWritesAParserWhoseExamplePasses) {
   EXPECT_TRUE(fs::exists(dir_ + "/shop/pages/index.html"));
   const CommandResult check = run_host({"check", dir_ + "/shop/shop.lua"});
   EXPECT_EQ(check.exit_code, 0) << check.out;
-  const CommandResult again = run_host(
-      {"new-parser", "shop", "--page", kSource + "/scripts/examples/books/pages/index.html",
-       "--out", dir_ + "/shop"});
+  const CommandResult again =
+      run_host({"new-parser", "shop", "--page",
+                kSource + "/scripts/examples/books/pages/index.html", "--out", dir_ + "/shop"});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("--force"), std::string::npos);
 }
 
 TEST_F(CheckCommand, NewParserRefusesBadNamesAndMissingPages) {
   EXPECT_EQ(run_host({"new-parser", "../evil", "--page", dir_ + "/pages/p.html"}).exit_code, 2);
-  EXPECT_EQ(run_host({"new-parser", "ok", "--page", dir_ + "/nope.html", "--out", dir_ + "/o"})
-                .exit_code,
-            1);
+  EXPECT_EQ(
+      run_host({"new-parser", "ok", "--page", dir_ + "/nope.html", "--out", dir_ + "/o"}).exit_code,
+      1);
 }
 
 }  // namespace

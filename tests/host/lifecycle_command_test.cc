@@ -83,8 +83,8 @@ TEST_F(Lifecycle, AddRefusesNonHttpUrls) {
 }
 
 TEST_F(Lifecycle, AddMakesTheFirstVersionActive) {
-  must({"add", "http://books.toscrape.com/", "--name", "books", "--parser", kBooks,
-        "--interval", "6h"});
+  must({"add", "http://books.toscrape.com/", "--name", "books", "--parser", kBooks, "--interval",
+        "6h"});
   const json v = versions();
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0]["state"], "active");
@@ -126,8 +126,8 @@ TEST_F(Lifecycle, ValidatePassesAnEquivalentVersionAndPromoteThenWorks) {
 
 TEST_F(Lifecycle, ValidateFailsWhenRecordCountDrops) {
   add_books_with_page();
-  const std::string fewer = books_variant(
-      "fewer.lua", "out[#out + 1] = {", "if #out >= 10 then break end\n    out[#out + 1] = {");
+  const std::string fewer = books_variant("fewer.lua", "out[#out + 1] = {",
+                                          "if #out >= 10 then break end\n    out[#out + 1] = {");
   must({"stage", "books", fewer});
   const CommandResult r = host({"validate", "books"});
   EXPECT_EQ(r.exit_code, 1);
@@ -139,8 +139,9 @@ TEST_F(Lifecycle, ValidateFailsWhenRecordCountDrops) {
 
 TEST_F(Lifecycle, ValidateFailsWhenRecordsBreakTheSchema) {
   add_books_with_page();
-  const std::string bad = books_variant("bad.lua", "price = sdk.text.price(card:css_one(\".price_color\"):text()),",
-                                        "price = card:css_one(\".price_color\"):text(),");
+  const std::string bad =
+      books_variant("bad.lua", "price = sdk.text.price(card:css_one(\".price_color\"):text()),",
+                    "price = card:css_one(\".price_color\"):text(),");
   must({"stage", "books", bad});
   const CommandResult r = host({"validate", "books"});
   EXPECT_EQ(r.exit_code, 1);
@@ -150,7 +151,8 @@ TEST_F(Lifecycle, ValidateFailsWhenRecordsBreakTheSchema) {
 
 TEST_F(Lifecycle, ValidateFailsWhenRequiredFieldsAreMissing) {
   add_books_with_page();
-  must({"stage", "books", books_variant("notitle.lua", "title = link and link:attr(\"title\"),", "")});
+  must({"stage", "books",
+        books_variant("notitle.lua", "title = link and link:attr(\"title\"),", "")});
   const CommandResult r = host({"validate", "books"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("required_fields: 20 record(s) miss a required field"), std::string::npos)

@@ -102,9 +102,9 @@ TEST(ParseCommand, QuotesMatchGroundTruthAcrossThreeYearsOfDrift) {
   const json truth = json::parse(gt_file);
   for (const char* year : {"snap2016", "snap2019", "snap2020"}) {
     const std::string dir = kCorpus + "/quotes.toscrape.com/" + year;
-    const CommandResult r = run_host({"parse", kQuotes, dir + "/quotes-1.html",
-                                      dir + "/quotes-2.html", "--url",
-                                      "http://quotes.toscrape.com/page/1/"});
+    const CommandResult r =
+        run_host({"parse", kQuotes, dir + "/quotes-1.html", dir + "/quotes-2.html", "--url",
+                  "http://quotes.toscrape.com/page/1/"});
     ASSERT_EQ(r.exit_code, 0) << year << "\n" << r.err;
     const auto records = records_of(r.out);
     ASSERT_EQ(records.size(), truth.size()) << year;
@@ -118,8 +118,8 @@ TEST(ParseCommand, QuotesMatchGroundTruthAcrossThreeYearsOfDrift) {
 
 TEST(ParseCommand, QuotesFromScriptDataOnTheJsPage) {
   const CommandResult r =
-      run_host({"parse", kQuotes, kSource + "/scripts/examples/quotes/pages/js-index.html",
-                "--url", "http://quotes.toscrape.com/js/"});
+      run_host({"parse", kQuotes, kSource + "/scripts/examples/quotes/pages/js-index.html", "--url",
+                "http://quotes.toscrape.com/js/"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto records = records_of(r.out);
   ASSERT_EQ(records.size(), 10u);
@@ -153,8 +153,8 @@ return P
 }
 
 TEST(ParseCommand, UnreadablePageIsReportedAndOthersStillRun) {
-  const CommandResult r = run_host({"parse", kBooks, "/nonexistent/page.html", kBooksPage,
-                                    "--url", "http://books.toscrape.com/index.html"});
+  const CommandResult r = run_host({"parse", kBooks, "/nonexistent/page.html", kBooksPage, "--url",
+                                    "http://books.toscrape.com/index.html"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(records_of(r.out).size(), 20u);
   EXPECT_NE(r.err.find("/nonexistent/page.html: input: cannot read"), std::string::npos) << r.err;
@@ -205,8 +205,9 @@ end
 return P
 )");
   std::vector<std::string> args{"parse", script, "--jobs", "2"};
-  for (int i = 0; i < 12; ++i) args.push_back(tmp.write("p" + std::to_string(i) + ".html",
-                                                        "<b>" + std::to_string(i) + "</b>"));
+  for (int i = 0; i < 12; ++i)
+    args.push_back(
+        tmp.write("p" + std::to_string(i) + ".html", "<b>" + std::to_string(i) + "</b>"));
   const CommandResult r = run_host(args);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto records = records_of(r.out);

@@ -1,9 +1,9 @@
 // host config / records / reprocess / backup / restore / verify, driven as a
 // user would, over a store seeded through the store API.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <signal.h>
 #include <sys/wait.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
@@ -235,8 +235,7 @@ TEST_F(StoreCommands, ConfigOverridesPerSource) {
   ASSERT_EQ(host({"config", "set", "fetch.min_delay", "5", "--source", "books"}).exit_code, 0);
   EXPECT_EQ(host({"config", "get", "fetch.min_delay", "--source", "books"}).out, "5\n");
   EXPECT_EQ(host({"config", "get", "fetch.min_delay"}).out, "1\n");
-  const CommandResult global_only =
-      host({"config", "set", "llm.model", "x", "--source", "books"});
+  const CommandResult global_only = host({"config", "set", "llm.model", "x", "--source", "books"});
   EXPECT_EQ(global_only.exit_code, 1);
   EXPECT_NE(global_only.err.find("global"), std::string::npos);
   EXPECT_EQ(host({"config", "set", "fetch.min_delay", "5", "--source", "nosuch"}).exit_code, 1);

@@ -28,14 +28,14 @@ TEST(SandboxIsolation, GlobalsDoNotLeakBetweenRuns) {
 }
 
 TEST(SandboxIsolation, StringMetatableDoesNotLeak) {
-  expect_no_leak(
-      "getmetatable('').__index = function() return 'dirty' end; return {}",
-      "return { { a = ('x'):upper() == 'X' and 'clean' or 'dirty' } }");
+  expect_no_leak("getmetatable('').__index = function() return 'dirty' end; return {}",
+                 "return { { a = ('x'):upper() == 'X' and 'clean' or 'dirty' } }");
 }
 
 TEST(SandboxIsolation, EditedLibraryFunctionsDoNotLeak) {
-  expect_no_leak("string.upper = function() return 'dirty' end; table.insert = nil; return {}",
-                 "return { { a = (string.upper('x') == 'X' and table.insert) and 'clean' or 'dirty' } }");
+  expect_no_leak(
+      "string.upper = function() return 'dirty' end; table.insert = nil; return {}",
+      "return { { a = (string.upper('x') == 'X' and table.insert) and 'clean' or 'dirty' } }");
 }
 
 TEST(SandboxIsolation, SdkModuleEditsDoNotLeak) {

@@ -55,8 +55,7 @@ TEST(SandboxLimits, CpuErrorNamesTheLimit) {
 TEST(SandboxLimits, StuckCCallIsStoppedByTheProcessBoundary) {
   Limits l = test_limits();
   l.cpu_time = std::chrono::milliseconds(300);
-  const RunOutcome o =
-      run_body("local s = ('a'):rep(300000); s:find('.-.-.-.-.-x')", "<p/>", l);
+  const RunOutcome o = run_body("local s = ('a'):rep(300000); s:find('.-.-.-.-.-x')", "<p/>", l);
   EXPECT_EQ(kind_of(o), "timeout");
   expect_sandbox_healthy();
 }
@@ -75,9 +74,9 @@ TEST(SandboxLimits, RecordCountLimitOverride) {
 TEST(SandboxLimits, OutputBytesLimit) {
   Limits l = test_limits();
   l.max_output_bytes = 10'000;
-  const RunOutcome o = run_body(
-      "local t = {}; for i = 1, 1000 do t[i] = { a = string.rep('y', 50) } end; return t", "<p/>",
-      l);
+  const RunOutcome o =
+      run_body("local t = {}; for i = 1, 1000 do t[i] = { a = string.rep('y', 50) } end; return t",
+               "<p/>", l);
   EXPECT_EQ(kind_of(o), "output");
 }
 

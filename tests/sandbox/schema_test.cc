@@ -46,7 +46,8 @@ TEST(SchemaCheck, EachTypeAcceptsItsValuesAndRejectsOthers) {
 }
 
 TEST(SchemaCheck, RequiredFieldMustBePresent) {
-  const Schema s = schema_of({{"title", {{"type", "string"}, {"required", true}}}, {"x", "number"}});
+  const Schema s =
+      schema_of({{"title", {{"type", "string"}, {"required", true}}}, {"x", "number"}});
   auto r = s.check({{"x", 1}}, 2);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->field, "title");
@@ -63,9 +64,9 @@ TEST(SchemaCheck, UndeclaredFieldIsRejected) {
 }
 
 TEST(SchemaCheck, InvalidSchemasAreSchemaErrors) {
-  for (const json& bad : {json(nullptr), json::object(), json{{"f", "decimal"}},
-                          json{{"f", {{"required", true}}}},
-                          json{{"f", {{"type", "string"}, {"required", "yes"}}}}}) {
+  for (const json& bad :
+       {json(nullptr), json::object(), json{{"f", "decimal"}}, json{{"f", {{"required", true}}}},
+        json{{"f", {{"type", "string"}, {"required", "yes"}}}}}) {
     auto s = Schema::from_description(json{{"schema", bad}});
     ASSERT_FALSE(s) << bad;
     EXPECT_EQ(s.error().kind, ErrorKind::kSchema);
@@ -77,11 +78,14 @@ TEST(SchemaCheck, InvalidSchemasAreSchemaErrors) {
 
 TEST(SchemaCheck, RecordKeyJoinsKeyFields) {
   const Schema s = schema_of({{"a", "string"}, {"b", "integer"}}, {"a", "b"});
-  EXPECT_EQ(s.record_key({{"a", "x"}, {"b", 2}}), "x\x1f" "2");
+  EXPECT_EQ(s.record_key({{"a", "x"}, {"b", 2}}),
+            "x\x1f"
+            "2");
 }
 
 TEST(SchemaInSandbox, BadRecordsAreRejectedGoodOnesCount) {
-  const RunOutcome o = run_body("return { { a = 'ok', n = 1 }, { a = 'bad', n = 'one' }, { a = 'ok2' } }");
+  const RunOutcome o =
+      run_body("return { { a = 'ok', n = 1 }, { a = 'bad', n = 'one' }, { a = 'ok2' } }");
   ASSERT_TRUE(o.ok()) << o.error->message;
   ASSERT_EQ(o.records.size(), 2u);
   ASSERT_EQ(o.rejects.size(), 1u);
@@ -97,9 +101,7 @@ TEST(SchemaInSandbox, AllRecordsRejectedIsASchemaFailure) {
   EXPECT_EQ(o.rejects.size(), 2u);
 }
 
-TEST(SchemaInSandbox, NoRecordsIsNotASchemaFailure) {
-  EXPECT_TRUE(run_body("return {}").ok());
-}
+TEST(SchemaInSandbox, NoRecordsIsNotASchemaFailure) { EXPECT_TRUE(run_body("return {}").ok()); }
 
 TEST(SchemaInSandbox, InvalidSchemaFailsTheRun) {
   const RunOutcome o = run_script(

@@ -52,7 +52,9 @@ TEST(SdkDom, AttrIsNilWhenMissing) {
 }
 
 TEST(SdkDom, EntitiesAreDecoded) {
-  EXPECT_EQ(eval("page:html():css_one('.price'):text()"), "\xC2\xA3" "1,234.50");
+  EXPECT_EQ(eval("page:html():css_one('.price'):text()"),
+            "\xC2\xA3"
+            "1,234.50");
 }
 
 TEST(SdkDom, TagParentChildrenAndSiblings) {
@@ -65,7 +67,8 @@ TEST(SdkDom, TagParentChildrenAndSiblings) {
 
 TEST(SdkDom, HtmlSerialisesTheNode) {
   EXPECT_EQ(eval("page:html():css_one('.price'):html()"),
-            "<span class=\"price\">\xC2\xA3" "1,234.50</span>");
+            "<span class=\"price\">\xC2\xA3"
+            "1,234.50</span>");
 }
 
 TEST(SdkDom, NodesCompareEqualByIdentity) {
