@@ -89,6 +89,16 @@ std::expected<std::uint32_t, std::string> latest_staged(const store::Store& st,
                          " FILE' or name a version");
 }
 
+// Checks the source exists and picks the version a command acts on: the one
+// named, else the newest staged.
+std::expected<std::uint32_t, std::string> source_version(const store::Store& st,
+                                                         const std::string& source,
+                                                         std::uint32_t named) {
+  if (auto src = require_source(st, source); !src) return std::unexpected(src.error());
+  if (named != 0) return named;
+  return latest_staged(st, source);
+}
+
 int run_add(const Globals& g, const LifecycleArgs& a) {
   if (!sandbox::text::is_http_url(a.url)) {
     std::cerr << "host add: '" << a.url
@@ -200,13 +210,9 @@ void print_report(const lifecycle::ValidationReport& r, const std::string& sourc
 int run_validate(const Globals& g, const LifecycleArgs& a) {
   auto st = open_store(g, StoreMode::kRead);
   if (!st) return fail(st.error());
-  if (auto src = require_source(*st, a.source); !src) return fail(src.error());
-  std::uint32_t number = a.version;
-  if (number == 0) {
-    auto staged = latest_staged(*st, a.source);
-    if (!staged) return fail(staged.error());
-    number = *staged;
-  }
+  auto resolved = source_version(*st, a.source, a.version);
+  if (!resolved) return fail(resolved.error());
+  const std::uint32_t number = *resolved;
   auto box = make_sandbox(2);
   if (!box) return fail(box.error());
   auto report = lifecycle::validate_version(*st, **box, a.source, number,
@@ -280,13 +286,9 @@ int promote(store::Store& st, const std::string& source, std::uint32_t number, b
 int run_promote(const Globals& g, const LifecycleArgs& a) {
   auto st = open_store(g, StoreMode::kRead);
   if (!st) return fail(st.error());
-  if (auto src = require_source(*st, a.source); !src) return fail(src.error());
-  std::uint32_t number = a.version;
-  if (number == 0) {
-    auto staged = latest_staged(*st, a.source);
-    if (!staged) return fail(staged.error());
-    number = *staged;
-  }
+  auto resolved = source_version(*st, a.source, a.version);
+  if (!resolved) return fail(resolved.error());
+  const std::uint32_t number = *resolved;
   return promote(*st, a.source, number, a.force, "promote");
 }
 
