@@ -4,25 +4,13 @@
 #include <charconv>
 #include <cmath>
 #include <string>
+#include "sandbox/text/ascii.h"
 
 namespace sandbox {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
-}
+using text::iequals;
+using text::trim;
 
 // Splits "12.5MiB" into 12.5 and "MiB".
 bool split_number(std::string_view s, double& value, std::string_view& unit) {

@@ -5,9 +5,13 @@
 #include <cmath>
 
 #include "sandbox/limits.h"
+#include "sandbox/text/ascii.h"
 
 namespace host::config {
 namespace {
+
+using sandbox::text::to_lower;
+using sandbox::text::trim;
 
 using T = SettingType;
 
@@ -239,18 +243,6 @@ std::vector<SettingDef> make_registry() {
   return r;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::size_t edit_distance(std::string_view a, std::string_view b) {
   std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
@@ -394,7 +386,7 @@ std::expected<std::string, std::string> normalize(const SettingDef& def, std::st
       return format_number(v);
     }
     case T::kBoolean: {
-      const std::string l = lower(value);
+      const std::string l = to_lower(value);
       if (l == "true" || l == "yes" || l == "on" || l == "1") return std::string("true");
       if (l == "false" || l == "no" || l == "off" || l == "0") return std::string("false");
       return bad("not a boolean");
@@ -417,7 +409,7 @@ std::expected<std::string, std::string> normalize(const SettingDef& def, std::st
       return out;
     }
     case T::kEnum: {
-      const std::string l = lower(value);
+      const std::string l = to_lower(value);
       for (auto c : def.choices) {
         if (c == l) return l;
       }

@@ -9,11 +9,16 @@
 
 #include "host/fetch/content_type.h"
 #include "sandbox/html/document.h"
+#include "sandbox/text/ascii.h"
+#include "sandbox/text/utf8.h"
 
 namespace host::fetch {
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+using sandbox::text::to_upper;
+using sandbox::text::utf8_sequence;
+
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
 struct IconvCloser {
   using pointer = iconv_t;
@@ -28,41 +33,10 @@ IconvPtr open_iconv(const std::string& from) {
   return IconvPtr(cd);
 }
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // Length of the valid UTF-8 sequence at the start of `s`, 0 if invalid.
-std::size_t utf8_sequence(std::string_view s) {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  if (b0 < 0x80) return 1;
-  std::size_t len = 0;
-  std::uint32_t min = 0;
-  std::uint32_t cp = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, min = 0x80, cp = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, min = 0x800, cp = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, min = 0x10000, cp = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (s.size() < len) return 0;
-  for (std::size_t i = 1; i < len; ++i) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    if ((b & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (b & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 // WHATWG's labels for what servers mean by these names.
 std::string canonical(std::string name) {
-  name = upper(name);
+  name = to_upper(name);
   if (name == "UTF8") return "UTF-8";
   if (name == "ISO-8859-1" || name == "ISO8859-1" || name == "LATIN1" || name == "LATIN-1" ||
       name == "US-ASCII" || name == "ASCII" || name == "CP1252" || name == "ISO_8859-1") {
@@ -124,31 +98,6 @@ std::string sniffed(std::string_view body) {
 }
 
 }  // namespace
-
-bool is_valid_utf8(std::string_view text) {
-  while (!text.empty()) {
-    const std::size_t n = utf8_sequence(text);
-    if (n == 0) return false;
-    text.remove_prefix(n);
-  }
-  return true;
-}
-
-std::string replace_invalid_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  while (!text.empty()) {
-    const std::size_t n = utf8_sequence(text);
-    if (n == 0) {
-      out += kReplacement;
-      text.remove_prefix(1);
-    } else {
-      out.append(text.substr(0, n));
-      text.remove_prefix(n);
-    }
-  }
-  return out;
-}
 
 std::string detect_charset(std::string_view body, std::string_view content_type) {
   if (std::string bom = bom_charset(body); !bom.empty()) return bom;

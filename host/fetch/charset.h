@@ -12,6 +12,8 @@
 // Pure functions; thread-safe (each call uses its own iconv handle).
 #pragma once
 
+#include "sandbox/text/utf8.h"
+
 #include <string>
 #include <string_view>
 
@@ -32,11 +34,8 @@ std::string detect_charset(std::string_view body, std::string_view content_type)
 // always valid UTF-8.
 std::string to_utf8(std::string_view body, std::string_view content_type);
 
-// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or values
-// above U+10FFFF).
-bool is_valid_utf8(std::string_view text);
-
-// `text` with each invalid UTF-8 sequence replaced by U+FFFD.
-std::string replace_invalid_utf8(std::string_view text);
+// Well-formedness checks and U+FFFD replacement (sandbox/text/utf8.h).
+using sandbox::text::is_valid_utf8;
+using sandbox::text::replace_invalid_utf8;
 
 }  // namespace host::fetch

@@ -3,21 +3,13 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include "sandbox/text/ascii.h"
 
 namespace host::fetch {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using sandbox::text::to_lower;
+using sandbox::text::trim;
 
 bool pattern_matches(std::string_view pattern, std::string_view media) {
   if (pattern == "*/*") return true;
@@ -38,7 +30,7 @@ bool pattern_matches(std::string_view pattern, std::string_view media) {
 }  // namespace
 
 std::string media_type(std::string_view content_type) {
-  return lower(trim(content_type.substr(0, content_type.find(';'))));
+  return to_lower(trim(content_type.substr(0, content_type.find(';'))));
 }
 
 std::string charset_param(std::string_view content_type) {
@@ -48,12 +40,12 @@ std::string charset_param(std::string_view content_type) {
     const std::size_t next = rest.find(';');
     const std::string_view param = trim(rest.substr(0, next));
     const std::size_t eq = param.find('=');
-    if (eq != std::string_view::npos && lower(trim(param.substr(0, eq))) == "charset") {
+    if (eq != std::string_view::npos && to_lower(trim(param.substr(0, eq))) == "charset") {
       std::string_view value = trim(param.substr(eq + 1));
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
         value = value.substr(1, value.size() - 2);
       }
-      return lower(trim(value));
+      return to_lower(trim(value));
     }
     semi = next == std::string_view::npos ? next : semi + 1 + next;
   }

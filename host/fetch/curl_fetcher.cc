@@ -24,9 +24,13 @@
 #include "host/fetch/content_type.h"
 #include "host/fetch/robots.h"
 #include "host/fetch/url.h"
+#include "sandbox/text/ascii.h"
 
 namespace host::fetch {
 namespace {
+
+using sandbox::text::iequals;
+using sandbox::text::trim_ows;
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -73,23 +77,6 @@ constexpr std::string_view kDefaultAccept =
 
 // --- Small helpers --------------------------------------------------------------
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::string find_header(const Headers& headers, std::string_view name) {
   for (auto it = headers.rbegin(); it != headers.rend(); ++it) {
     if (iequals(it->first, name)) return it->second;
@@ -134,7 +121,7 @@ bool valid_header_value(std::string_view value) {
 
 // Retry-After: delay-seconds or an HTTP-date (RFC 9110 10.2.3).
 std::optional<milliseconds> parse_retry_after(std::string_view value) {
-  value = trim(value);
+  value = trim_ows(value);
   if (value.empty()) return std::nullopt;
   if (std::all_of(value.begin(), value.end(),
                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
@@ -282,13 +269,13 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
       return check_headers(*t) ? len : 0;
     }
     if ((line.front() == ' ' || line.front() == '\t') && !t->headers.empty()) {
-      t->headers.back().second += " " + std::string(trim(line));  // obsolete line folding
+      t->headers.back().second += " " + std::string(trim_ows(line));  // obsolete line folding
       return len;
     }
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) return len;
-    t->headers.emplace_back(std::string(trim(line.substr(0, colon))),
-                            std::string(trim(line.substr(colon + 1))));
+    t->headers.emplace_back(std::string(trim_ows(line.substr(0, colon))),
+                            std::string(trim_ows(line.substr(colon + 1))));
     return len;
   } catch (...) {
     t->failure = make_error(FetchErrorKind::kNetwork, "out of memory while reading headers");

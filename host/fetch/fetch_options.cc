@@ -7,21 +7,13 @@
 #include <charconv>
 
 #include "sandbox/limits.h"
+#include "sandbox/text/ascii.h"
 
 namespace host::fetch {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using sandbox::text::to_lower;
+using sandbox::text::trim;
 
 std::vector<std::string_view> split_commas(std::string_view text) {
   std::vector<std::string_view> parts;
@@ -92,7 +84,7 @@ std::expected<std::size_t, std::string> parse_fetch_size(std::string_view text) 
 }
 
 std::expected<bool, std::string> parse_fetch_bool(std::string_view text) {
-  const std::string v = lower(trim(text));
+  const std::string v = to_lower(trim(text));
   if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
   if (v == "false" || v == "no" || v == "off" || v == "0") return false;
   return std::unexpected("invalid boolean '" + std::string(text) +
@@ -114,7 +106,7 @@ std::expected<std::vector<std::string>, std::string> parse_content_types(std::st
   std::vector<std::string> out;
   for (std::string_view part : split_commas(text)) {
     if (part.empty()) continue;
-    const std::string p = lower(part);
+    const std::string p = to_lower(part);
     const bool ok = valid_pattern(p);
     if (!ok) {
       return std::unexpected("invalid media type '" + std::string(part) +
@@ -133,7 +125,7 @@ std::expected<std::vector<std::string>, std::string> parse_host_list(std::string
   std::vector<std::string> out;
   for (std::string_view part : split_commas(text)) {
     if (part.empty()) continue;
-    std::string h = lower(part);
+    std::string h = to_lower(part);
     const std::string bad = "invalid host '" + std::string(part) + "': ";
     if (h.find("://") != std::string::npos || h.find_first_of("/?#@") != std::string::npos) {
       return std::unexpected(bad +

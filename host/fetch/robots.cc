@@ -1,27 +1,13 @@
 #include "host/fetch/robots.h"
 
 #include <cctype>
+#include "sandbox/text/ascii.h"
 
 namespace host::fetch {
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
+using sandbox::text::iequals;
+using sandbox::text::trim;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

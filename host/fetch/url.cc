@@ -6,9 +6,13 @@
 #include <cctype>
 #include <charconv>
 #include <memory>
+#include "sandbox/text/ascii.h"
 
 namespace host::fetch {
 namespace {
+
+using sandbox::text::to_lower;
+using sandbox::text::trim_c0;
 
 struct CurlUrlDeleter {
   void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
@@ -20,25 +24,12 @@ struct CurlFreeDeleter {
 };
 using CurlString = std::unique_ptr<char, CurlFreeDeleter>;
 
-std::string_view trim(std::string_view s) {
-  auto space = [](char c) { return static_cast<unsigned char>(c) <= 0x20; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // The RFC 3986 scheme of `text` ("" when it has none), lower-cased.
 std::string scheme_of(std::string_view text) {
   if (text.empty() || !std::isalpha(static_cast<unsigned char>(text[0]))) return {};
   for (std::size_t i = 1; i < text.size(); ++i) {
     const char c = text[i];
-    if (c == ':') return lower(text.substr(0, i));
+    if (c == ':') return to_lower(text.substr(0, i));
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
       return {};
     }
@@ -71,10 +62,10 @@ std::string get_part(CURLU* u, CURLUPart part, unsigned flags = 0) {
 
 std::expected<Url, FetchError> from_handle(CURLU* u, std::string_view original) {
   Url url;
-  url.scheme = lower(get_part(u, CURLUPART_SCHEME));
+  url.scheme = to_lower(get_part(u, CURLUPART_SCHEME));
   if (url.scheme != "http" && url.scheme != "https")
     return std::unexpected(scheme_error(url.scheme, original));
-  url.host = lower(get_part(u, CURLUPART_HOST));
+  url.host = to_lower(get_part(u, CURLUPART_HOST));
   if (url.host.size() > 2 && url.host.front() == '[' && url.host.back() == ']') {
     url.host = url.host.substr(1, url.host.size() - 2);
   }
@@ -101,7 +92,7 @@ std::expected<Url, FetchError> from_handle(CURLU* u, std::string_view original) 
 }  // namespace
 
 std::expected<Url, FetchError> parse_http_url(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = trim_c0(text);
   const std::string scheme = scheme_of(t);
   if (scheme.empty()) {
     return std::unexpected(error(
@@ -121,7 +112,7 @@ std::expected<Url, FetchError> parse_http_url(std::string_view text) {
 }
 
 std::expected<Url, FetchError> resolve_location(const Url& base, std::string_view location) {
-  const std::string_view loc = trim(location);
+  const std::string_view loc = trim_c0(location);
   const std::string scheme = scheme_of(loc);
   if (!scheme.empty() && scheme != "http" && scheme != "https") {
     return std::unexpected(scheme_error(scheme, location));

@@ -28,10 +28,6 @@ html::SelectorCache& selector_cache() {
   return cache;
 }
 
-int abs_index(lua_State* L, int i) {
-  return (i > 0 || i <= LUA_REGISTRYINDEX) ? i : lua_gettop(L) + i + 1;
-}
-
 xmlNode* check_node(lua_State* L, int index, const char* method) {
   auto* ref = static_cast<NodeRef*>(luaL_testudata(L, index, kNodeMeta));
   if (ref == nullptr) {
@@ -571,7 +567,6 @@ void push_page(lua_State* L, const Page& page) {
   lua_setfield(L, -2, "headers");
   luaL_getmetatable(L, kPageMeta);
   lua_setmetatable(L, -2);
-  (void)abs_index;
 }
 
 }  // namespace sandbox::engine

@@ -29,13 +29,6 @@ thread_local RunContext* g_run = nullptr;
 // to cost under 1%, often enough to stop a loop within a few milliseconds.
 constexpr int kHookEvery = 10'000;
 
-const char* const kForbiddenGlobals[] = {
-    "io",     "debug",   "ffi",     "jit",      "package", "load",   "loadstring",  "loadfile",
-    "dofile", "getfenv", "setfenv", "newproxy", "module",  "gcinfo", "string.dump", nullptr};
-
-const char* const kForbiddenOs[] = {"execute", "exit",    "getenv",    "remove",
-                                    "rename",  "tmpname", "setlocale", nullptr};
-
 void cpu_hook(lua_State* L, lua_Debug*) {
   RunContext& run = current_run();
   if (!run.timed_out && thread_cpu_ns() - run.cpu_start_ns > run.cpu_limit_ns) {
@@ -47,38 +40,39 @@ void cpu_hook(lua_State* L, lua_Debug*) {
   if (run.timed_out) luaL_error(L, "CPU time limit exceeded");
 }
 
-bool in_list(const char* const* list, const char* name) {
-  for (; *list != nullptr; ++list) {
-    if (std::strcmp(*list, name) == 0) return true;
-  }
-  return false;
-}
+constexpr const char* kNoEscape =
+    "' is not available in the sandbox: extractors cannot read files, run programs, load code "
+    "or reach the network; use the page object and the sdk module";
+constexpr const char* kOnlyClock =
+    "' is not available in the sandbox (only os.time, os.date, os.clock and os.difftime are)";
 
-int forbidden_global(lua_State* L) {
-  // __index of _G: called only for names that are not set.
-  const char* name = lua_tostring(L, 2);
-  if (name != nullptr && in_list(kForbiddenGlobals, name)) {
-    forbid(std::string("'") + name +
-           "' is not available in the sandbox: extractors cannot read files, run programs, "
-           "load code or reach the network; use the page object and the sdk module");
-  }
-  return 0;
-}
+struct Forbidden {
+  const char* name;
+  const char* reason;
+};
+const Forbidden kForbiddenGlobals[] = {
+    {"io", kNoEscape},         {"debug", kNoEscape},    {"ffi", kNoEscape},
+    {"jit", kNoEscape},        {"package", kNoEscape},  {"load", kNoEscape},
+    {"loadstring", kNoEscape}, {"loadfile", kNoEscape}, {"dofile", kNoEscape},
+    {"getfenv", kNoEscape},    {"setfenv", kNoEscape},  {"newproxy", kNoEscape},
+    {"module", kNoEscape},     {"gcinfo", kNoEscape},   {nullptr, nullptr}};
+const Forbidden kForbiddenOs[] = {{"execute", kOnlyClock},   {"exit", kOnlyClock},
+                                  {"getenv", kOnlyClock},    {"remove", kOnlyClock},
+                                  {"rename", kOnlyClock},    {"tmpname", kOnlyClock},
+                                  {"setlocale", kOnlyClock}, {nullptr, nullptr}};
+const Forbidden kForbiddenString[] = {
+    {"dump", "' is not available in the sandbox: bytecode is never loaded"}, {nullptr, nullptr}};
 
-int forbidden_os(lua_State* L) {
+// __index of a library table (or _G): called only for names that are not
+// there. Upvalue 1: the table's prefix ("" or "os."); upvalue 2: a light
+// userdata pointing at its Forbidden list.
+int forbidden_index(lua_State* L) {
   const char* name = lua_tostring(L, 2);
-  if (name != nullptr && in_list(kForbiddenOs, name)) {
-    forbid(std::string("'os.") + name +
-           "' is not available in the sandbox (only os.time, os.date, os.clock and "
-           "os.difftime are)");
-  }
-  return 0;
-}
-
-int forbidden_string(lua_State* L) {
-  const char* name = lua_tostring(L, 2);
-  if (name != nullptr && std::strcmp(name, "dump") == 0) {
-    forbid("'string.dump' is not available in the sandbox: bytecode is never loaded");
+  const auto* list = static_cast<const Forbidden*>(lua_touserdata(L, lua_upvalueindex(2)));
+  for (; name != nullptr && list->name != nullptr; ++list) {
+    if (std::strcmp(list->name, name) == 0) {
+      forbid(std::string("'") + lua_tostring(L, lua_upvalueindex(1)) + name + list->reason);
+    }
   }
   return 0;
 }
@@ -182,10 +176,13 @@ int sandbox_tostring(lua_State* L) {
   return 1;
 }
 
-void set_forbidding_metatable(lua_State* L, int table_index, lua_CFunction index_fn) {
+void set_forbidding_metatable(lua_State* L, int table_index, const char* prefix,
+                              const Forbidden* list) {
   if (table_index < 0 && table_index > LUA_REGISTRYINDEX) table_index += lua_gettop(L) + 1;
   lua_createtable(L, 0, 2);
-  lua_pushcfunction(L, index_fn);
+  lua_pushstring(L, prefix);
+  lua_pushlightuserdata(L, const_cast<Forbidden*>(list));
+  lua_pushcclosure(L, guarded<forbidden_index>, 2);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, table_index);
 }
@@ -215,7 +212,7 @@ int setup_environment(lua_State* L) {
     lua_getfield(L, -2, fn);
     lua_setfield(L, -2, fn);
   }
-  set_forbidding_metatable(L, -1, guarded<forbidden_os>);
+  set_forbidding_metatable(L, -1, "os.", kForbiddenOs);
   lua_setfield(L, g, "os");
   lua_pop(L, 1);
 
@@ -237,7 +234,7 @@ int setup_environment(lua_State* L) {
   lua_getfield(L, g, "string");
   lua_pushnil(L);
   lua_setfield(L, -2, "dump");
-  set_forbidding_metatable(L, -1, guarded<forbidden_string>);
+  set_forbidding_metatable(L, -1, "string.", kForbiddenString);
   lua_pop(L, 1);
 
   // Weak-keyed id table for tostring().
@@ -260,7 +257,7 @@ int setup_environment(lua_State* L) {
   lua_setfield(L, LUA_REGISTRYINDEX, "sdp.internals");
   lua_setfield(L, LUA_REGISTRYINDEX, "sdp.sdk");
 
-  set_forbidding_metatable(L, g, guarded<forbidden_global>);
+  set_forbidding_metatable(L, g, "", kForbiddenGlobals);
   lua_pop(L, 1);
   return 0;
 }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sandbox/engine/context.h"
+#include "sandbox/text/utf8.h"
 
 namespace sandbox::engine {
 namespace {
@@ -50,19 +51,8 @@ void append_json_string(std::string& out, const char* s, std::size_t len) {
       ++i;
       continue;
     }
-    // Copy a valid UTF-8 sequence; replace anything else with U+FFFD.
-    std::size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    bool valid = n != 0 && i + n <= len;
-    std::uint32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
-    for (std::size_t k = 1; valid && k < n; ++k) {
-      valid = (p[i + k] & 0xC0) == 0x80;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if (valid) {
-      valid = !((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-                cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF));
-    }
-    if (valid) {
+    // Copy a well-formed UTF-8 sequence; replace anything else with U+FFFD.
+    if (const std::size_t n = text::utf8_sequence(std::string_view(s + i, len - i)); n != 0) {
       out.append(s + i, n);
       i += n;
     } else {

@@ -5,25 +5,19 @@
 #include <algorithm>
 #include <cctype>
 #include <string>
+#include "sandbox/text/ascii.h"
+#include "sandbox/text/utf8.h"
 
 namespace sandbox::html {
 namespace {
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+using text::is_valid_utf8;
+using text::to_lower;
+using text::to_upper;
 
 // Value of "charset=" in a header or meta content attribute, unquoted.
 std::string charset_param(std::string_view s) {
-  const std::string l = lower(s);
+  const std::string l = to_lower(s);
   const auto pos = l.find("charset");
   if (pos == std::string::npos) return {};
   std::size_t i = pos + 7;
@@ -38,46 +32,9 @@ std::string charset_param(std::string_view s) {
   return std::string(s.substr(i, end - i));
 }
 
-bool valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const std::size_t n = s.size();
-  while (i < n) {
-    const unsigned char c = p[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) return false;
-    for (std::size_t k = 1; k < len; ++k) {
-      if ((p[i + k] & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-      return false;
-    i += len;
-  }
-  return true;
-}
-
 // Names browsers treat as aliases; libxml2's iconv knows the canonical ones.
 std::string canonical(std::string name) {
-  name = upper(name);
+  name = to_upper(name);
   if (name == "UTF8") return "UTF-8";
   if (name == "LATIN1" || name == "ISO-8859-1" || name == "US-ASCII" || name == "ASCII")
     return "WINDOWS-1252";  // the WHATWG encoding standard maps these to windows-1252
@@ -94,7 +51,7 @@ bool known_encoding(const std::string& name) {
 // Looks for <meta charset=...> or <meta http-equiv content="...charset=...">
 // in the first 1024 bytes, the way the HTML prescan does (simplified).
 std::string meta_charset(std::string_view body) {
-  const std::string head = lower(body.substr(0, std::min<std::size_t>(body.size(), 1024)));
+  const std::string head = to_lower(body.substr(0, std::min<std::size_t>(body.size(), 1024)));
   std::size_t pos = 0;
   while ((pos = head.find("<meta", pos)) != std::string::npos) {
     const auto end = head.find('>', pos);
@@ -121,18 +78,18 @@ std::string sniff_charset(std::string_view body, std::string_view content_type) 
     if (candidate.rfind("UTF-16", 0) == 0) return "UTF-8";
     if (known_encoding(candidate)) return candidate;
   }
-  return valid_utf8(body) ? "UTF-8" : "WINDOWS-1252";
+  return is_valid_utf8(body) ? "UTF-8" : "WINDOWS-1252";
 }
 
 XmlDocPtr parse_html(std::string_view body, std::string_view content_type, std::string_view url) {
   const std::string encoding = sniff_charset(body, content_type);
   constexpr int kOptions = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                           HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_NOIMPLIED;
+                           HTML_PARSE_NONET | HTML_PARSE_COMPACT;
   const std::string url_z(url);
   if (body.find_first_not_of(" \t\r\n\f") == std::string_view::npos) body = "<html></html>";
   htmlDocPtr doc =
       htmlReadMemory(body.data(), static_cast<int>(std::min<std::size_t>(body.size(), 0x7fffffff)),
-                     url_z.c_str(), encoding.c_str(), kOptions & ~HTML_PARSE_NOIMPLIED);
+                     url_z.c_str(), encoding.c_str(), kOptions);
   return XmlDocPtr(doc);
 }
 

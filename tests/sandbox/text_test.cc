@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/sandbox/garbage.h"
+
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -431,15 +433,7 @@ std::string garbage(uint32_t seed, size_t n) {
   static constexpr std::string_view kAlphabet =
       "0123456789.,'- +eE:/TZtz$\xC2\xA0\xE2\x80\xAF\xE2\x82\xAC\xE2\x88\x92\xFF\x80"
       "MarchJanSepmonTueampAMgmtUTC()";
-  std::string out;
-  uint32_t x = seed * 2654435761u + 1;
-  for (size_t i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    out += kAlphabet[x % kAlphabet.size()];
-  }
-  return out;
+  return sandbox::testing::garbage_from(kAlphabet, seed, n, 1);
 }
 
 TEST(TextHostile, GarbageNeverCrashes) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/sandbox/garbage.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -356,15 +358,7 @@ TEST(UrlIsHttp, JoinedLinksPassWhenTheyShould) {
 std::string garbage(uint32_t seed, size_t n) {
   static constexpr std::string_view kAlphabet =
       "abh:/?#@[]%.\\ \t\n\x01\x7F\xC3\xA9\xFF-+1234567890ptsHTP";
-  std::string out;
-  uint32_t x = seed * 2654435761u + 7;
-  for (size_t i = 0; i < n; ++i) {
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    out += kAlphabet[x % kAlphabet.size()];
-  }
-  return out;
+  return sandbox::testing::garbage_from(kAlphabet, seed, n, 7);
 }
 
 TEST(UrlHostile, GarbageNeverCrashes) {
