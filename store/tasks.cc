@@ -289,6 +289,25 @@ std::expected<std::optional<Task>, Error> Tasks::claim(WriteTxn& txn, std::strin
   return std::optional<Task>(std::move(after.task));
 }
 
+std::expected<std::optional<Task>, Error> Tasks::claim_id(WriteTxn& txn, std::uint64_t id,
+                                                          std::string_view owner,
+                                                          std::chrono::microseconds lease,
+                                                          Time now) const {
+  Writer writer(txn, *dbs_);
+  STORE_ASSIGN(Stored before, writer.load(id));
+  if (before.task.state != TaskState::kPending) return std::optional<Task>();
+  Stored after = before;
+  after.delayed = false;
+  Task& t = after.task;
+  t.state = TaskState::kInProgress;
+  t.attempts += 1;
+  t.lease_owner = std::string(owner);
+  t.lease_expiry = now + lease;
+  t.updated_at = now;
+  STORE_TRY(writer.write(before, after, now));
+  return std::optional<Task>(std::move(after.task));
+}
+
 std::expected<void, Error> Tasks::extend_lease(WriteTxn& txn, std::uint64_t id,
                                                std::string_view owner, Time new_expiry,
                                                Time now) const {

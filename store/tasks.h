@@ -109,6 +109,14 @@ class Tasks {
                                                   std::chrono::microseconds lease, Time now,
                                                   std::span<const TaskType> types = {}) const;
 
+  // Claims task `id` if it is PENDING (due or not), as claim() would:
+  // `host extract --wait` runs exactly the task it queued. nullopt if the
+  // task is in another state; kNotFound if there is none.
+  std::expected<std::optional<Task>, Error> claim_id(WriteTxn& txn, std::uint64_t id,
+                                                     std::string_view owner,
+                                                     std::chrono::microseconds lease,
+                                                     Time now) const;
+
   std::expected<void, Error> extend_lease(WriteTxn& txn, std::uint64_t id, std::string_view owner,
                                           Time new_expiry, Time now) const;
   // IN_PROGRESS (leased to owner) -> DONE.

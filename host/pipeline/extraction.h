@@ -1,0 +1,32 @@
+// The pieces of one extraction shared by the orchestrator, repairs and
+// commands: turning a fetch into a sandbox page and a bronze snapshot, and
+// naming why an extraction failed.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "host/fetch/fetcher.h"
+#include "host/health/policy.h"
+#include "sandbox/sandbox.h"
+#include "store/bronze.h"
+
+namespace host::pipeline {
+
+// The page a parser sees for a fetched response (the body as received: the
+// sandbox decodes its charset).
+sandbox::Page to_page(const fetch::FetchResponse& response);
+
+// The bronze snapshot of a fetched response.
+store::FetchedPage to_fetched_page(std::string_view source, const fetch::FetchResponse& response,
+                                   store::Time fetched_at);
+
+// The health failure kind of a failed fetch or a failed parser run.
+health::FailureKind failure_of(const fetch::FetchError& error);
+health::FailureKind failure_of(const sandbox::Error& error);
+
+// The failure of a run that succeeded but is not usable: no records at all.
+// nullopt when the run is usable.
+std::optional<health::FailureKind> unusable(const sandbox::RunOutcome& outcome);
+
+}  // namespace host::pipeline
