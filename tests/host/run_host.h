@@ -5,10 +5,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace host::testing {
@@ -67,5 +71,85 @@ inline std::vector<std::string> lines(const std::string& text) {
   while (std::getline(in, line)) out.push_back(line);
   return out;
 }
+
+// A `host` process running in the background (host run), to signal, kill
+// and wait for.
+class BackgroundHost {
+ public:
+  explicit BackgroundHost(const std::vector<std::string>& args) {
+    char out_path[] = "/tmp/sdp-bg-out-XXXXXX";
+    char err_path[] = "/tmp/sdp-bg-err-XXXXXX";
+    const int out_fd = mkstemp(out_path);
+    const int err_fd = mkstemp(err_path);
+    out_path_ = out_path;
+    err_path_ = err_path;
+    std::vector<std::string> argv_s{std::string(SDP_BIN_DIR) + "/host"};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out_fd, 1);
+      dup2(err_fd, 2);
+      const int devnull = open("/dev/null", O_RDONLY);
+      dup2(devnull, 0);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out_fd);
+    close(err_fd);
+  }
+  ~BackgroundHost() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    unlink(out_path_.c_str());
+    unlink(err_path_.c_str());
+  }
+  BackgroundHost(const BackgroundHost&) = delete;
+  BackgroundHost& operator=(const BackgroundHost&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int sig) const { kill(pid_, sig); }
+  std::string out() const { return slurp(out_path_); }
+  std::string err() const { return slurp(err_path_); }
+
+  // Waits until `pred(out())` holds, up to `limit`; false on timeout.
+  template <class Pred>
+  bool wait_for_output(Pred pred, std::chrono::milliseconds limit) const {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (pred(out())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pred(out());
+  }
+
+  // Waits for the process to end, up to `limit`; nullopt if it is still running.
+  std::optional<CommandResult> wait(std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      int status = 0;
+      const pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        reaped_ = true;
+        CommandResult c;
+        c.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        c.out = out();
+        c.err = err();
+        return c;
+      }
+      if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+  std::string out_path_, err_path_;
+};
 
 }  // namespace host::testing
