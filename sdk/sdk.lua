@@ -62,6 +62,7 @@ function internals.describe(cls)
   end
   return {
     name = cls.name,
+    source = cls.source,
     schema = cls.schema,
     key = cls.key,
     examples = cls.examples,

@@ -17,7 +17,9 @@ namespace {
 using detail::Packer;
 using detail::Unpacker;
 
-constexpr std::uint8_t kVersionFormat = 1;
+// Format 2 appends `origin`; format 1 values (no origin) are still read.
+constexpr std::uint8_t kVersionFormat = 2;
+constexpr std::uint8_t kVersionFormatNoOrigin = 1;
 
 constexpr std::array<std::pair<VersionState, std::string_view>, 3> kStateNames{{
     {VersionState::kStaged, "staged"},
@@ -44,7 +46,8 @@ std::string encode(const ParserVersion& v) {
       .str(v.note)
       .time(v.created_at)
       .opt_time(v.activated_at)
-      .opt_time(v.retired_at);
+      .opt_time(v.retired_at)
+      .str(v.origin);
   return out;
 }
 
@@ -54,7 +57,10 @@ std::expected<ParserVersion, Error> decode(std::string_view source, std::uint32_
   ParserVersion v;
   v.source = std::string(source);
   v.number = number;
-  if (u.u8() != kVersionFormat) return std::unexpected(detail::corrupt("parser version"));
+  const std::uint8_t format = u.u8();
+  if (format != kVersionFormat && format != kVersionFormatNoOrigin) {
+    return std::unexpected(detail::corrupt("parser version"));
+  }
   v.script = u.str();
   auto sha = u.raw(32);
   if (sha.size() == 32) std::copy(sha.begin(), sha.end(), v.script_sha256.begin());
@@ -66,6 +72,7 @@ std::expected<ParserVersion, Error> decode(std::string_view source, std::uint32_
   v.created_at = u.time();
   v.activated_at = u.opt_time();
   v.retired_at = u.opt_time();
+  if (format == kVersionFormat) v.origin = u.str();
   if (!u.ok() || author > 2 || state > 2) {
     return std::unexpected(
         detail::corrupt("parser version " + std::string(source) + " #" + std::to_string(number)));
@@ -146,6 +153,7 @@ std::expected<std::uint32_t, Error> Versions::add(WriteTxn& txn, std::string_vie
   v.state = VersionState::kStaged;
   v.validation_report = version.validation_report;
   v.note = version.note;
+  v.origin = version.origin;
   v.created_at = version.created_at;
   STORE_TRY(put(txn, v));
   return v.number;
@@ -239,6 +247,15 @@ std::expected<void, Error> Versions::set_validation_report(WriteTxn& txn, std::s
   STORE_ASSIGN(auto target, get(txn, source, number));
   if (!target) return std::unexpected(no_such_version(source, number));
   target->validation_report = std::string(report);
+  return put(txn, *target);
+}
+
+std::expected<void, Error> Versions::set_origin(WriteTxn& txn, std::string_view source,
+                                                std::uint32_t number,
+                                                std::string_view origin) const {
+  STORE_ASSIGN(auto target, get(txn, source, number));
+  if (!target) return std::unexpected(no_such_version(source, number));
+  target->origin = std::string(origin);
   return put(txn, *target);
 }
 

@@ -60,6 +60,10 @@ struct ParserVersion {
   VersionState state = VersionState::kStaged;
   std::string validation_report;  // JSON text written by the validator; "" until then
   std::string note;
+  // The absolute path of the file it was staged from, "" when unknown (an
+  // older store, or a version not made from a file). Example pages the
+  // script declares are read relative to this file's directory.
+  std::string origin;
   Time created_at;
   std::optional<Time> activated_at;  // last promotion
   std::optional<Time> retired_at;    // last retirement
@@ -70,6 +74,7 @@ struct NewParserVersion {
   Author author;
   std::string validation_report;
   std::string note;
+  std::string origin;  // see ParserVersion::origin
   Time created_at;
 };
 
@@ -108,6 +113,10 @@ class Versions {
   std::expected<void, Error> set_validation_report(WriteTxn& txn, std::string_view source,
                                                    std::uint32_t number,
                                                    std::string_view report) const;
+  // Records where a version's file now is (the same script staged again
+  // from another place). kNotFound if there is no such version.
+  std::expected<void, Error> set_origin(WriteTxn& txn, std::string_view source,
+                                        std::uint32_t number, std::string_view origin) const;
 
   // Store-wide counter bumped by every promote() and retire().
   std::expected<std::uint64_t, Error> generation(const Txn& txn) const;

@@ -35,6 +35,7 @@ int run(int argc, char** argv) {
   commands.push_back(register_lifecycle(root, globals, commands));
   commands.push_back(register_check(root, globals));
   commands.push_back(register_new_parser(root, globals));
+  commands.push_back(register_dropin(root, globals));
   commands.push_back(register_records(root, globals));
   commands.push_back(register_reprocess(root, globals));
   commands.push_back(register_backup(root, globals));

@@ -40,6 +40,8 @@ Command register_check(CLI::App& root, const Globals& globals);
 Command register_new_parser(CLI::App& root, const Globals& globals);
 Command register_run(CLI::App& root, const Globals& globals);
 Command register_extract(CLI::App& root, const Globals& globals);
+// One scan of the drop-in scripts directory (dropin.cc).
+Command register_dropin(CLI::App& root, const Globals& globals);
 // Registers several commands (add, stage, validate, promote, rollback,
 // versions) into `commands` and returns the last one (diff).
 Command register_lifecycle(CLI::App& root, const Globals& globals, std::vector<Command>& commands);

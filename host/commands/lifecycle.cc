@@ -64,6 +64,33 @@ std::expected<void, std::string> check_loads(const std::string& name, const std:
   return std::unexpected(std::string(sandbox::to_string(o.error->kind)) + ": " + o.error->message);
 }
 
+// What a version records as its origin: the absolute path of its file.
+std::string origin_of(const std::string& path) {
+  std::error_code ec;
+  const auto abs = std::filesystem::absolute(path, ec);
+  return ec ? path : abs.lexically_normal().string();
+}
+
+// The first failing check of a stored report ("loads: the script does not
+// load: ..."), or "" when it passed or there is none.
+std::string first_failure(const json& report) {
+  if (!report.is_object() || report.value("passed", false)) return "";
+  for (const json& c : report.value("checks", json::array())) {
+    if (c.is_object() && !c.value("passed", true)) {
+      return c.value("name", std::string()) + ": " + c.value("detail", std::string());
+    }
+  }
+  return "";
+}
+
+// `text` cut to at most `width` bytes (on a UTF-8 boundary), with "...".
+std::string shorten(const std::string& text, std::size_t width) {
+  if (text.size() <= width) return text;
+  std::size_t end = width - 3;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end) + "...";
+}
+
 std::expected<store::Source, std::string> require_source(const store::Store& st,
                                                          const std::string& name) {
   auto txn = st.read();
@@ -149,6 +176,7 @@ int run_add(const Globals& g, const LifecycleArgs& a) {
     v.script = *script;
     v.author = {store::AuthorKind::kHuman, ""};
     v.note = "added with the source from " + script_name;
+    v.origin = origin_of(a.parser);
     v.created_at = store::now();
     auto n = st->versions().add(txn, a.name, v);
     if (!n) return std::unexpected(n.error());
@@ -171,13 +199,31 @@ int run_stage(const Globals& g, const LifecycleArgs& a) {
   if (!st) return fail(st.error());
   if (auto src = require_source(*st, a.source); !src) return fail(src.error());
   const auto sha = store::sha256(*script);
+  const std::string origin = origin_of(a.script);
+  std::optional<store::ParserVersion> same;
   {
     auto txn = st->read();
     if (!txn) return fail(txn.error().message);
-    if (auto same = st->versions().find_by_sha(*txn, a.source, sha); same && *same) {
-      std::cout << "identical to version " << **same << "; nothing staged\n";
-      return kExitOk;
+    auto number = st->versions().find_by_sha(*txn, a.source, sha);
+    if (!number) return fail(number.error().message);
+    if (*number) {
+      auto v = st->versions().get(*txn, a.source, **number);
+      if (!v) return fail(v.error().message);
+      same = *v;
     }
+  }
+  if (same) {
+    std::cout << "identical to version " << same->number << "; nothing staged";
+    if (same->origin != origin) {
+      // The same script from another place: its example pages are read there now.
+      auto moved = st->update([&](store::WriteTxn& txn) {
+        return st->versions().set_origin(txn, a.source, same->number, origin);
+      });
+      if (!moved) return fail("could not record the new origin: " + moved.error().message);
+      std::cout << "; its examples are now read beside " << origin;
+    }
+    std::cout << "\n";
+    return kExitOk;
   }
   auto r = st->update([&](store::WriteTxn& txn) {
     store::NewParserVersion v;
@@ -185,6 +231,7 @@ int run_stage(const Globals& g, const LifecycleArgs& a) {
     v.author = {store::AuthorKind::kHuman, ""};
     v.note = a.note.empty() ? "staged from " + std::filesystem::path(a.script).filename().string()
                             : a.note;
+    v.origin = origin;
     v.created_at = store::now();
     return st->versions().add(txn, a.source, v);
   });
@@ -196,7 +243,9 @@ int run_stage(const Globals& g, const LifecycleArgs& a) {
 
 void print_report(const lifecycle::ValidationReport& r, const std::string& source) {
   std::cout << "version " << r.version << " of " << source << " on " << r.pages
-            << " stored page(s): " << (r.passed ? "PASSED" : "FAILED") << "\n";
+            << " stored page(s)";
+  if (r.examples > 0) std::cout << " and " << r.examples << " declared example(s)";
+  std::cout << ": " << (r.passed ? "PASSED" : "FAILED") << "\n";
   for (const auto& c : r.checks) {
     std::cout << "  " << (c.passed ? "ok    " : "FAIL  ") << std::left << std::setw(16) << c.name
               << c.detail << "\n";
@@ -349,11 +398,14 @@ int run_versions(const Globals& g, const LifecycleArgs& a) {
         json::parse(v.validation_report.empty() ? "null" : v.validation_report, nullptr, false);
     std::string validation = "-";
     std::string records = "-";
+    const std::string reason = first_failure(report);
     if (report.is_object()) {
       validation = report.value("passed", false) ? "passed" : "failed";
       if (report.contains("forced")) validation += "*";
-      if (report.contains("records"))
+      // Records on stored pages; a version validated on its examples alone has none.
+      if (report.value("pages", 0) > 0 && report.contains("records")) {
         records = std::to_string(report["records"].get<std::uint64_t>());
+      }
     }
     if (a.json) {
       out.push_back({{"version", v.number},
@@ -362,13 +414,19 @@ int run_versions(const Globals& g, const LifecycleArgs& a) {
                      {"created_at", util::format_time(v.created_at)},
                      {"sha256", store::to_hex(v.script_sha256)},
                      {"validation", report.is_discarded() ? json(nullptr) : report},
-                     {"note", v.note}});
+                     {"reason", reason.empty() ? json(nullptr) : json(reason)},
+                     {"note", v.note},
+                     {"origin", v.origin}});
       continue;
     }
     std::cout << std::left << std::setw(8) << v.number << std::setw(9) << store::to_string(v.state)
               << std::setw(16) << store::to_string(v.author) << std::setw(22)
               << util::format_time(v.created_at) << std::setw(12) << validation << std::setw(9)
               << records << v.note << "\n";
+    // Why a staged version was not promoted; --json has the whole report.
+    if (v.state == store::VersionState::kStaged && !reason.empty()) {
+      std::cout << "        why: " << shorten(reason, 110) << "\n";
+    }
   }
   if (a.json) std::cout << out.dump(2) << "\n";
   return kExitOk;
@@ -414,8 +472,9 @@ Command register_lifecycle(CLI::App& root, const Globals& globals, std::vector<C
 
   auto validate = root.add_subcommand(
       "validate",
-      "Run a version over the source's latest stored pages, compare it with the active one, "
-      "and record the report; exit 1 listing the failing checks");
+      "Run a version over the source's latest stored pages and the example pages it declares, "
+      "compare it with the active one, and record the report; exit 1 listing the failing "
+      "checks");
   validate->add_option("source", a->source, "Source name")->required();
   validate->add_option("version", a->version, "Version (default: the newest staged)");
   validate->add_flag("--json", a->json, "Print the report as JSON");

@@ -17,6 +17,7 @@
 #include "host/cli/open_store.h"
 #include "host/cli/signals.h"
 #include "host/fetch/curl_fetcher.h"
+#include "host/lifecycle/dropin.h"
 #include "host/orchestrator/orchestrator.h"
 #include "host/orchestrator/run_lock.h"
 #include "host/util/time_format.h"
@@ -25,14 +26,6 @@ namespace host::cli {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-struct RunArgs {
-  bool once = false;
-  unsigned workers = 0;
-  unsigned in_flight = 64;
-  std::string scripts;
-  double drain_s = 8;
-};
 
 struct ExtractArgs {
   std::string source;
@@ -86,6 +79,93 @@ class Console {
   bool shown_ = false;
   std::string status_;
   Clock::time_point last_plain_ = Clock::now();
+};
+
+struct RunArgs {
+  bool once = false;
+  unsigned workers = 0;
+  unsigned in_flight = 64;
+  std::string scripts = "scripts";
+  bool scripts_given = false;
+  double drain_s = 8;
+};
+
+// How often a running host looks at the scripts directory.
+constexpr auto kDropinEvery = std::chrono::seconds(2);
+
+// Watches the scripts directory on a thread of its own (validating a
+// drop-in runs the sandbox for seconds; the task loop must not wait).
+class DropinWatcher {
+ public:
+  DropinWatcher(store::Store& st, std::filesystem::path dir, Console& console)
+      : st_(st), dir_(std::move(dir)), console_(console) {}
+  ~DropinWatcher() { stop(std::chrono::seconds(30)); }
+  DropinWatcher(const DropinWatcher&) = delete;
+  DropinWatcher& operator=(const DropinWatcher&) = delete;
+
+  // One scan now, on the calling thread (before a --once drain).
+  void scan_once() {
+    if (!box_) {
+      sandbox::SandboxOptions so;
+      so.workers = 1;
+      auto box = sandbox::Sandbox::create(so);
+      if (!box) {
+        console_.line("drop-ins: cannot start a sandbox: " + box.error().message);
+        return;
+      }
+      box_ = std::move(*box);
+    }
+    auto scan = lifecycle::scan_dropins(st_, *box_, dir_, cache_, [this](std::string_view line) {
+      console_.line(std::string("drop-in: ") += line);
+    });
+    if (!scan && scan.error() != last_error_) {
+      console_.line("drop-ins: " + scan.error());
+      last_error_ = scan.error();
+    }
+  }
+
+  void start() {
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mu_);
+      while (!stop_) {
+        lock.unlock();
+        scan_once();
+        lock.lock();
+        cv_.wait_for(lock, kDropinEvery, [&] { return stop_; });
+      }
+      done_ = true;
+      cv_.notify_all();
+    });
+  }
+
+  // Asks the thread to stop; true if it ended within `limit` (a validation
+  // in progress may take longer: the caller then exits without it).
+  bool stop(std::chrono::milliseconds limit) {
+    if (!thread_.joinable()) return true;
+    std::unique_lock lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+    if (!cv_.wait_for(lock, limit, [&] { return done_; })) {
+      thread_.detach();
+      return false;
+    }
+    lock.unlock();
+    thread_.join();
+    return true;
+  }
+
+ private:
+  store::Store& st_;
+  std::filesystem::path dir_;
+  Console& console_;
+  std::unique_ptr<sandbox::Sandbox> box_;
+  lifecycle::DropinCache cache_;
+  std::string last_error_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  bool done_ = false;
+  std::thread thread_;
 };
 
 struct Engine {
@@ -157,8 +237,20 @@ int run_run(const Globals& g, const RunArgs& a) {
   auto lock = orchestrator::RunLock::acquire(g.data_dir);
   if (!lock) return fail(lock.error());
   const unsigned workers = a.workers != 0 ? a.workers : default_workers();
+  std::error_code ec;
+  const bool have_scripts = std::filesystem::is_directory(a.scripts, ec);
+  if (a.scripts_given && !have_scripts) {
+    return fail("the scripts directory '" + a.scripts +
+                "' does not exist; create it or pass another --scripts DIR");
+  }
   auto engine = make_engine(workers, console);
   if (!engine) return fail(engine.error());
+  std::optional<DropinWatcher> dropins;
+  if (have_scripts) {
+    dropins.emplace(*st, a.scripts, console);
+    dropins->scan_once();  // drop-ins that were waiting count for this run
+    if (!a.once) dropins->start();
+  }
 
   orchestrator::Options opt;
   opt.workers = workers;
@@ -178,12 +270,17 @@ int run_run(const Globals& g, const RunArgs& a) {
     std::lock_guard l(current_mu);
     current = nullptr;
   }
-  if (!summary) return fail(summary.error());
+  const bool dropins_ended = !dropins || dropins->stop(std::chrono::seconds(1));
+  if (!summary) {
+    fail(summary.error());
+    if (!dropins_ended) std::_Exit(kExitFailed);  // its thread still uses this frame
+    return kExitFailed;
+  }
   const auto& p = summary->progress;
   console.line("host run: done: " + std::to_string(p.done) + " task(s) succeeded, " +
                std::to_string(p.failed) + " failed, " + std::to_string(p.requeued) + " put back; " +
                std::to_string(p.pages) + " page(s), " + std::to_string(p.records) + " record(s)");
-  if (summary->abandoned > 0) {
+  if (summary->abandoned > 0 || !dropins_ended) {
     // A parser run is still busy on a worker thread; its task is back in the
     // queue, so nothing is lost by not waiting for it.
     std::cout << std::flush;
@@ -353,6 +450,10 @@ Command register_run(CLI::App& root, const Globals& globals) {
       ->check(CLI::Range(1u, 256u));
   app->add_option("--in-flight", a->in_flight, "Tasks in flight at once (default 64)")
       ->check(CLI::Range(1u, 10000u));
+  app->add_option("--scripts", a->scripts,
+                  "Drop-in scripts directory, watched while running (default: scripts, if it "
+                  "exists)")
+      ->each([a](const std::string&) { a->scripts_given = true; });
   app->add_option("--drain", a->drain_s,
                   "Seconds work in flight may take to finish after Ctrl-C (default 8)")
       ->check(CLI::Range(0.0, 60.0));

@@ -23,6 +23,9 @@ class Lifecycle : public ::testing::Test {
     char tmpl[] = "/tmp/sdp-lifecycle-XXXXXX";
     dir_ = mkdtemp(tmpl);
     data_ = dir_ + "/data";
+    // The books parser's example page, beside the variants written below.
+    fs::create_directories(dir_ + "/pages");
+    fs::copy_file(kSource + "/scripts/examples/books/pages/index.html", dir_ + "/pages/index.html");
   }
   void TearDown() override { fs::remove_all(dir_); }
 
@@ -175,12 +178,75 @@ return P)")});
   EXPECT_NE(s.err.find("loads: the script does not load"), std::string::npos) << s.err;
 }
 
-TEST_F(Lifecycle, ValidateWithoutStoredPagesSaysWhatToDo) {
+TEST_F(Lifecycle, ValidateWithoutStoredPagesOrExamplesSaysWhatToDo) {
   must({"add", "http://books.toscrape.com/", "--name", "books", "--parser", kBooks});
-  must({"stage", "books", books_variant("v2.lua", "name = \"books\"", "name = \"b2\"")});
+  must({"stage", "books", write("plain.lua", R"(
+local sdk = require("sdk")
+local P = sdk.BaseParser:extend { name = "x", schema = { t = "string" } }
+function P:parse(page) return { { t = "a" } } end
+return P)")});
   const CommandResult r = host({"validate", "books"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("no stored pages"), std::string::npos) << r.err;
+}
+
+TEST_F(Lifecycle, ValidateWithoutStoredPagesRunsTheDeclaredExamples) {
+  must({"add", "http://books.toscrape.com/", "--name", "books", "--parser", kBooks});
+  must({"stage", "books", books_variant("v2.lua", "name = \"books\"", "name = \"b2\"")});
+  const CommandResult r = host({"validate", "books", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const json report = json::parse(r.out);
+  EXPECT_EQ(report["pages"], 0);
+  EXPECT_EQ(report["examples"], 1);
+  ASSERT_EQ(report["checks"].size(), 2u);
+  EXPECT_EQ(report["checks"][1]["name"], "examples");
+  EXPECT_TRUE(report["checks"][1]["passed"]);
+}
+
+TEST_F(Lifecycle, ValidateFailsWhenAnExampleFails) {
+  add_books_with_page();
+  must({"stage", "books", books_variant("v2.lua", "count = 20,", "count = 19,")});
+  const CommandResult r = host({"validate", "books"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("examples: 1 of 1 declared example(s) failed: pages/index.html: "
+                       "expected 19 records, got 20"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(Lifecycle, ValidateFailsWhenTheStagedFromDirectoryIsGone) {
+  add_books_with_page();
+  fs::create_directories(dir_ + "/work");
+  const std::string v2 = dir_ + "/work/v2.lua";
+  fs::copy_file(books_variant("v2.lua", "name = \"books\"", "name = \"b2\""), v2);
+  must({"stage", "books", v2});
+  fs::remove_all(dir_ + "/work");
+  const CommandResult r = host({"validate", "books"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("examples: the directory " + dir_ + "/work"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("stage it again"), std::string::npos) << r.err;
+  // The page checks still ran and passed.
+  EXPECT_EQ(r.err.find("pages_parse"), std::string::npos) << r.err;
+  // Staging the same script from a folder with its pages moves the origin.
+  const CommandResult again = host({"stage", "books", dir_ + "/v2.lua"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("identical to version 2"), std::string::npos) << again.out;
+  EXPECT_EQ(versions()[1]["origin"], dir_ + "/v2.lua");
+  must({"validate", "books", "2"});
+}
+
+TEST_F(Lifecycle, VersionsShowTheOriginAndWhyAStagedVersionFailed) {
+  add_books_with_page();
+  const std::string syntax = write("syntax.lua", "return = 1");
+  must({"stage", "books", syntax});
+  EXPECT_EQ(host({"validate", "books"}).exit_code, 1);
+  const json v = versions();
+  EXPECT_EQ(v[0]["origin"], kBooks);
+  EXPECT_EQ(v[1]["origin"], syntax);
+  EXPECT_TRUE(v[0]["reason"].is_null());
+  EXPECT_TRUE(v[1]["reason"].get<std::string>().starts_with("loads: ")) << v[1];
+  const CommandResult table = host({"versions", "books"});
+  EXPECT_NE(table.out.find("why: loads: the script does not load"), std::string::npos) << table.out;
 }
 
 TEST_F(Lifecycle, ForcedPromotionIsRecordedAndRollbackRestores) {

@@ -1,6 +1,7 @@
 // host run and host extract, as a user runs them: against a local site,
 // with Ctrl-C, a second Ctrl-C, SIGKILL and restarts.
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <filesystem>
@@ -279,6 +280,46 @@ TEST_F(RunCommand, BadArgumentsAreUsageErrors) {
   const auto unknown = host({"extract", "nope"});
   EXPECT_EQ(unknown.exit_code, 1);
   EXPECT_NE(unknown.err.find("no source named 'nope'"), std::string::npos) << unknown.err;
+}
+
+TEST_F(RunCommand, ARunningHostPromotesAGoodDropInAndKeepsABrokenOneStaged) {
+  add("a", "/a");
+  add("b", "/b");
+  fs::create_directories(dir_ + "/scripts");
+  auto run = background({"run", "--workers", "1", "--scripts", dir_ + "/scripts"});
+  ASSERT_TRUE(run->wait_for_output(
+      [](const std::string& out) { return out.find("extract b: 3 records") != std::string::npos; },
+      20s))
+      << run->out() << run->err();
+  fs::copy_file(dir_ + "/p2.lua", dir_ + "/scripts/a.lua");
+  std::ofstream(dir_ + "/scripts/b.lua") << "local P = {  -- not Lua";
+  EXPECT_TRUE(run->wait_for_output(
+      [](const std::string& out) {
+        return out.find("drop-in: ") != std::string::npos &&
+               out.find("a.lua") != std::string::npos && out.find("b.lua") != std::string::npos;
+      },
+      20s))
+      << run->out();
+  run->signal(SIGINT);
+  auto end = run->wait(10s);
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->exit_code, 0) << end->err;
+  const auto a = host({"versions", "a", "--json"});
+  const auto b = host({"versions", "b", "--json"});
+  auto av = nlohmann::json::parse(a.out);
+  auto bv = nlohmann::json::parse(b.out);
+  ASSERT_EQ(av.size(), 2u) << a.out;
+  EXPECT_EQ(av[1]["state"], "active") << a.out;
+  ASSERT_EQ(bv.size(), 2u) << b.out;
+  EXPECT_EQ(bv[0]["state"], "active");
+  EXPECT_EQ(bv[1]["state"], "staged");
+  EXPECT_NE(bv[1]["reason"].dump().find("loads"), std::string::npos) << b.out;
+}
+
+TEST_F(RunCommand, AMissingScriptsDirectoryNamedOnTheCommandLineIsAnError) {
+  const auto r = host({"run", "--once", "--scripts", dir_ + "/nowhere"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("does not exist; create it"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/detail/codec.h"
+#include "store/keys.h"
 #include "test_util.h"
 
 namespace store {
@@ -102,6 +104,65 @@ TEST_F(VersionsTest, FindsAVersionByItsScriptDigest) {
   EXPECT_EQ(must(store().versions().find_by_sha(txn, "a", sha256("y"))),
             std::optional<std::uint32_t>(2));
   EXPECT_FALSE(must(store().versions().find_by_sha(txn, "a", sha256("z"))).has_value());
+}
+
+TEST_F(VersionsTest, KeepsTheFileAVersionWasStagedFrom) {
+  NewParserVersion v;
+  v.script = "x";
+  v.origin = "/srv/scripts/a.lua";
+  v.created_at = at_seconds(1);
+  must(store().update([&](WriteTxn& txn) { return store().versions().add(txn, "a", v); }));
+  add("a", "y");
+  promote("a", 1);  // rewrites the value: origin must survive
+  auto txn = read();
+  EXPECT_EQ(must(store().versions().get(txn, "a", 1))->origin, "/srv/scripts/a.lua");
+  EXPECT_EQ(must(store().versions().get(txn, "a", 2))->origin, "");
+}
+
+TEST_F(VersionsTest, OriginCanBeMovedLater) {
+  add("a", "x");
+  must(store().update(
+      [&](WriteTxn& txn) { return store().versions().set_origin(txn, "a", 1, "/new/a.lua"); }));
+  EXPECT_EQ(must(store().versions().get(read(), "a", 1))->origin, "/new/a.lua");
+  auto missing = store().update(
+      [&](WriteTxn& txn) { return store().versions().set_origin(txn, "a", 9, "/x.lua"); });
+  EXPECT_EQ(error_kind(missing), ErrorKind::kNotFound);
+}
+
+TEST_F(VersionsTest, ReadsFormatOneValuesWithoutOrigin) {
+  // A value as written before versions had an origin: format byte 1.
+  std::string value;
+  detail::Packer(value)
+      .u8(1)
+      .str("old script")
+      .raw(as_bytes(sha256("old script")))
+      .u8(static_cast<std::uint8_t>(AuthorKind::kHuman))
+      .str("")
+      .u8(static_cast<std::uint8_t>(VersionState::kStaged))
+      .str("")
+      .str("an old note")
+      .time(at_seconds(3))
+      .opt_time(std::nullopt)
+      .opt_time(std::nullopt);
+  // Written behind the library's back, as an older binary would have.
+  Env& env = store().env();
+  must(env.update([&](WriteTxn& txn) -> std::expected<void, Error> {
+    auto dbi = must(env.open_dbi(txn, "versions", false));
+    return txn.put(*dbi, KeyWriter().str("a").u32(1).take(), value);
+  }));
+  {
+    auto txn = read();
+    auto v = *must(store().versions().get(txn, "a", 1));
+    EXPECT_EQ(v.script, "old script");
+    EXPECT_EQ(v.note, "an old note");
+    EXPECT_EQ(v.origin, "");
+    EXPECT_EQ(v.created_at, at_seconds(3));
+  }
+  // Rewriting it (a promotion) stores the new format, and numbering goes on.
+  promote("a", 1);
+  EXPECT_EQ(add("a", "new script"), 2u);
+  auto txn = read();
+  EXPECT_EQ(must(store().versions().get(txn, "a", 1))->state, VersionState::kActive);
 }
 
 }  // namespace
