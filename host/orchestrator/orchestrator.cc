@@ -310,8 +310,11 @@ struct Orchestrator::Impl {
       if (fetched.error().kind == fetch::FetchErrorKind::kCancelled) {
         return requeue_task(w, "cancelled: the host was stopping");
       }
-      return extract_result(w, std::nullopt, nullptr, pipeline::failure_of(fetched.error()),
-                            fetched.error().message);
+      // The fetch layer's own kind ("timeout", "too_large", ...) leads the
+      // message: the health kind alone is coarser.
+      return extract_result(
+          w, std::nullopt, nullptr, pipeline::failure_of(fetched.error()),
+          std::string(fetch::to_string(fetched.error().kind)) + ": " + fetched.error().message);
     }
     const sandbox::Script script{w->task.source + ".lua", w->version->script};
     auto outcome = std::make_shared<sandbox::RunOutcome>(
