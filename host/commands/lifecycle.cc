@@ -12,6 +12,7 @@
 #include "host/cli/cli.h"
 #include "host/cli/open_store.h"
 #include "host/config/registry.h"
+#include "host/lifecycle/examples.h"
 #include "host/lifecycle/validation.h"
 #include "host/util/files.h"
 #include "host/util/time_format.h"
@@ -50,18 +51,36 @@ std::expected<std::unique_ptr<sandbox::Sandbox>, std::string> make_sandbox(std::
 
 // Loads the script once over an empty page: a syntax error, a missing parse
 // method or a bad schema is caught before anything is stored.
-std::expected<void, std::string> check_loads(const std::string& name, const std::string& script) {
+// With `dir` (the script's directory), also runs the examples the script
+// declares, if any: a first version is activated without validation, so its
+// own examples are the only evidence it works.
+std::expected<void, std::string> check_loads(const std::string& name, const std::string& script,
+                                             const std::string& dir = "") {
   auto box = make_sandbox(1);
   if (!box) return std::unexpected(box.error());
   sandbox::Page page{"http://example.invalid/", 200, {}, "<html></html>"};
   const auto o = (*box)->run({name, script}, page, sandbox::Limits{});
-  if (o.ok() || o.parser.is_object()) {
-    if (auto schema = sandbox::Schema::from_description(o.parser); !schema) {
-      return std::unexpected("the parser's schema is invalid: " + schema.error().message);
-    }
-    return {};
+  if (!o.ok() && !o.parser.is_object()) {
+    return std::unexpected(std::string(sandbox::to_string(o.error->kind)) + ": " +
+                           o.error->message);
   }
-  return std::unexpected(std::string(sandbox::to_string(o.error->kind)) + ": " + o.error->message);
+  if (auto schema = sandbox::Schema::from_description(o.parser); !schema) {
+    return std::unexpected("the parser's schema is invalid: " + schema.error().message);
+  }
+  const bool has_examples = o.parser.is_object() && o.parser.contains("examples") &&
+                            o.parser["examples"].is_array() && !o.parser["examples"].empty();
+  if (dir.empty() || !has_examples) return {};
+  auto results = lifecycle::check_examples(**box, {name, script}, dir);
+  if (!results) return std::unexpected(results.error());
+  for (const auto& r : *results) {
+    if (!r.passed) {
+      return std::unexpected(
+          "its example " + r.page +
+          " fails: " + (r.problems.empty() ? std::string("see 'host check'") : r.problems.front()) +
+          " ('host check FILE' runs the examples)");
+    }
+  }
+  return {};
 }
 
 // What a version records as its origin: the absolute path of its file.
@@ -149,8 +168,9 @@ int run_add(const Globals& g, const LifecycleArgs& a) {
   auto script = util::read_file(a.parser);
   if (!script) return fail(script.error());
   const std::string script_name = std::filesystem::path(a.parser).filename().string();
-  if (auto ok = check_loads(script_name, *script); !ok) {
-    return fail("the parser " + a.parser + " does not load: " + ok.error() + "; nothing was added");
+  const std::string script_dir = std::filesystem::path(origin_of(a.parser)).parent_path().string();
+  if (auto ok = check_loads(script_name, *script, script_dir); !ok) {
+    return fail("the parser " + a.parser + " does not work: " + ok.error() + "; nothing was added");
   }
   auto st = open_store(g, StoreMode::kWrite);
   if (!st) return fail(st.error());

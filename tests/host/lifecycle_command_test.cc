@@ -108,6 +108,17 @@ TEST_F(Lifecycle, AddRefusesABrokenParserAndStoresNothing) {
   EXPECT_EQ(host({"versions", "books"}).exit_code, 1);
 }
 
+TEST_F(Lifecycle, AddRefusesAParserWhoseOwnExamplesFail) {
+  const std::string wrong =
+      books_variant("wrong.lua", "title = \"A Light in the Attic\"", "title = \"Another Book\"");
+  const CommandResult r =
+      host({"add", "http://books.toscrape.com/", "--name", "books", "--parser", wrong});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("its example pages/index.html fails"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("nothing was added"), std::string::npos) << r.err;
+  EXPECT_EQ(host({"versions", "books"}).exit_code, 1);
+}
+
 TEST_F(Lifecycle, ValidatePassesAnEquivalentVersionAndPromoteThenWorks) {
   add_books_with_page();
   const std::string v2 = books_variant("v2.lua", "name = \"books\"", "name = \"books2\"");
