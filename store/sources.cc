@@ -63,6 +63,9 @@ std::expected<std::optional<Source>, Error> Sources::get(const Txn& txn,
 
 std::expected<std::vector<Source>, Error> Sources::list(const Txn& txn) const {
   std::vector<Source> out;
+  // Sized once: with 10,000 sources, growing the vector costs more in page
+  // faults than decoding them (host status).
+  if (auto n = txn.entries(dbs_->sources); n) out.reserve(static_cast<std::size_t>(*n));
   STORE_TRY(detail::for_each_prefix(
       txn, dbs_->sources, "",
       [&](std::string_view key, std::string_view value) -> std::expected<bool, Error> {

@@ -43,6 +43,10 @@ int run(int argc, char** argv) {
   commands.push_back(register_verify(root, globals));
   commands.push_back(register_run(root, globals));
   commands.push_back(register_extract(root, globals));
+  commands.push_back(register_status(root, globals));
+  commands.push_back(register_history(root, globals));
+  commands.push_back(register_revive(root, globals));
+  commands.push_back(register_tasks(root, globals));
 
   try {
     root.parse(argc, argv);

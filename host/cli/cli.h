@@ -42,6 +42,11 @@ Command register_run(CLI::App& root, const Globals& globals);
 Command register_extract(CLI::App& root, const Globals& globals);
 // One scan of the drop-in scripts directory (dropin.cc).
 Command register_dropin(CLI::App& root, const Globals& globals);
+// The task queue (tasks.cc) and source health (status.cc).
+Command register_tasks(CLI::App& root, const Globals& globals);
+Command register_status(CLI::App& root, const Globals& globals);
+Command register_history(CLI::App& root, const Globals& globals);
+Command register_revive(CLI::App& root, const Globals& globals);
 // Registers several commands (add, stage, validate, promote, rollback,
 // versions) into `commands` and returns the last one (diff).
 Command register_lifecycle(CLI::App& root, const Globals& globals, std::vector<Command>& commands);
