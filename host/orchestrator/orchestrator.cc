@@ -906,6 +906,35 @@ struct Orchestrator::Impl {
     if (!r) log("cannot extend task leases: " + r.error().message);
   }
 
+  // Keeps the store from growing without end: finished tasks, runs and
+  // metric samples older than store.history_keep go, at start and hourly
+  // (so each pass deletes about an hour's worth).
+  void prune_history() {
+    auto r = st.update([&](store::WriteTxn& txn) -> std::expected<std::uint64_t, store::Error> {
+      const auto keep = std::chrono::duration_cast<std::chrono::microseconds>(
+          duration_setting(st, txn, "store.history_keep", ""));
+      const store::Time before = store::now() - keep;
+      std::uint64_t n = 0;
+      for (auto state :
+           {store::TaskState::kDone, store::TaskState::kFailed, store::TaskState::kCancelled}) {
+        auto purged = st.tasks().purge(txn, state, before);
+        if (!purged) return std::unexpected(purged.error());
+        n += *purged;
+      }
+      auto runs = st.runs().prune(txn, before);
+      if (!runs) return std::unexpected(runs.error());
+      auto samples = st.metrics().prune(txn, before);
+      if (!samples) return std::unexpected(samples.error());
+      return n + *runs + *samples;
+    });
+    if (!r) {
+      log("cannot prune old history: " + r.error().message);
+    } else if (*r > 0) {
+      log("pruned " + std::to_string(*r) +
+          " task(s), run(s) and sample(s) older than store.history_keep");
+    }
+  }
+
   void refresh_queued() {
     auto txn = st.read();
     if (!txn) return;
@@ -956,11 +985,13 @@ struct Orchestrator::Impl {
           " unfinished task(s) of a previous run back in the queue");
     }
     load_open_extracts();
+    if (!opt.only_task) prune_history();
     start_threads();
     start_time = Clock::now();
     auto last_schedule = Clock::time_point{};
     auto last_extend = Clock::now();
     auto last_count = Clock::time_point{};
+    auto last_prune = Clock::now();
     std::optional<Clock::time_point> drain_until;
     bool scheduled_once = false;
 
@@ -985,6 +1016,10 @@ struct Orchestrator::Impl {
       if (now - last_extend >= kLeaseExtendEvery) {
         extend_leases();
         last_extend = now;
+      }
+      if (!opt.only_task && now - last_prune >= std::chrono::hours(1)) {
+        prune_history();
+        last_prune = now;
       }
       if (now - last_count >= std::chrono::milliseconds(500)) {
         refresh_queued();

@@ -198,7 +198,7 @@ TEST(HotSwap, PromoteAndRollBackAThousandTimesUnderLoad) {
     }
     EXPECT_TRUE(seen) << "run " << r.id << " used version " << *r.parser_version;
   }
-  EXPECT_GE(s0_runs, 50u) << "too few runs of s0 overlapped the swaps";
+  EXPECT_GE(s0_runs, 20u) << "too few runs of s0 overlapped the swaps";
   // Every s0 record revision, current or past, says which script made it, and
   // that script is the version its lineage names; all records from one
   // snapshot (one run) come from one version.

@@ -602,5 +602,34 @@ TEST_F(OrchestratorTest, StopBeforeRunReturnsAtOnce) {
   EXPECT_TRUE(fetcher_.requests().empty());
 }
 
+TEST_F(OrchestratorTest, FinishedTasksRunsAndSamplesOlderThanTheHistoryKeepArePruned) {
+  add_source("a");
+  set("store.history_keep", "2h");
+  const store::Time old = store::now() - std::chrono::hours(3);
+  ASSERT_TRUE(st().update([&](store::WriteTxn& txn) -> std::expected<void, store::Error> {
+    store::NewTask t;
+    t.type = store::TaskType::kExtract;
+    t.source = "a";
+    auto id = st().tasks().enqueue(txn, t, old);
+    if (!id) return std::unexpected(id.error());
+    if (auto c = st().tasks().claim(txn, "x", std::chrono::hours(1), old); !c) {
+      return std::unexpected(c.error());
+    }
+    if (auto ok = st().tasks().complete(txn, *id, "x", old); !ok) return ok;
+    store::Run r;
+    r.source = "a";
+    r.kind = "extract";
+    r.started_at = old;
+    if (auto rid = st().runs().add(txn, r); !rid) return std::unexpected(rid.error());
+    return st().metrics().record(txn, "a", "records", old, 5);
+  }));
+  fetcher_.respond(url_of("a"), fake_response(url_of("a"), items_page(2)));
+  run(options());
+  EXPECT_NE(log_text().find("pruned 3 task(s), run(s) and sample(s)"), std::string::npos)
+      << log_text();
+  EXPECT_EQ(count(store::TaskState::kDone), 1u);  // the new extraction's
+  EXPECT_EQ(runs("a").size(), 1u);
+}
+
 }  // namespace
 }  // namespace host::orchestrator
