@@ -9,7 +9,12 @@
 //   silver   1,000,000 records of ~300 bytes (MessagePack) over 100 sources
 //            in transactions of 1,000: upsert with lineage, history on
 //            change, per-snapshot pins (SQLite: an index on snapshot_id);
-//   pages/s  1,000 pages, one transaction (one durable commit) each;
+//   pages/s  1,000 pages, one transaction (one durable commit) each, also
+//            written with the plain LMDB C API (one database, key = id,
+//            value = body: the floor under the store's figure), each
+//            engine's time split into its work and its commit, with the
+//            bytes and write calls per commit and the shape of the trees
+//            a bronze put touches;
 //   reads    100,000 random records (key -> lineage + data bytes) in read
 //            transactions of 10,000, then the same with the JSON decoded;
 //   status   10,000 sources with health rows and 100,000 tasks: counts per
@@ -18,11 +23,24 @@
 //   queue    claim + complete of the next of 100,000 tasks, one transaction
 //            each; and a durable commit of one small value, the floor under
 //            every one-item-per-transaction figure.
-// The two run interleaved, chunk by chunk, alternating which goes first, so
-// that a busy neighbour on the machine slows both alike.
+// They run interleaved, chunk by chunk, alternating which goes first, so
+// that a busy neighbour on the machine slows all alike. Last, the disk's own
+// price of durability: an fdatasync after a small write, and a write through
+// an O_DSYNC descriptor (how LMDB writes its meta page).
 //
-// Usage: store_bench [--scale F] [--dir DIR]   (F < 1 for a quick run)
+// Usage: store_bench [--scale F] [--dir DIR] [--pages-only] [--preextend]
+//   F < 1 for a quick run; --pages-only runs the per-page figure (on fresh
+//   stores) and the sync floor only; --preextend, an experiment, writes
+//   zeros past the end of both LMDB files before the per-page figure, so
+//   that its commits overwrite instead of growing the file (what a commit's
+//   file growth costs; the file size line then counts the zeros).
+//   tests/bench/store/syscalls.sh counts each engine's sync and write calls
+//   per commit with strace.
+#include <fcntl.h>
+#include <lmdb.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,7 +49,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <random>
@@ -94,6 +114,19 @@ T ok(std::expected<T, store::Error> r, const char* what) {
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+// A moment on the wall clock and in this thread's CPU time: the difference
+// between two tells working from waiting (for the disk).
+struct Mark {
+  Clock::time_point wall;
+  double cpu = 0;
+
+  static Mark now() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return {Clock::now(), static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9};
+  }
+};
 
 // ---- the workload's data, identical for both stores ----
 
@@ -174,11 +207,19 @@ struct Lookup {
   std::string key;
 };
 
+// The per-page figure: what the store, SQLite and raw LMDB each do.
+class PageWriter {
+ public:
+  virtual ~PageWriter() = default;
+  // Writes page number `id` in one transaction, durable on return. Returns
+  // when the transaction's work ended and its commit began.
+  virtual Mark put_one(std::uint64_t id, const store::FetchedPage& page) = 0;
+};
+
 // What each store under test must do; one call is one transaction unless
 // said otherwise.
-class Subject {
+class Subject : public PageWriter {
  public:
-  virtual ~Subject() = default;
   virtual void add_versions(std::size_t sources) = 0;
   virtual void put_pages(std::span<const store::FetchedPage> pages) = 0;
   virtual void upsert(const RecordBatch& batch) = 0;
@@ -225,6 +266,18 @@ class StoreSubject : public Subject {
       return {};
     }),
        "bronze");
+  }
+
+  Mark put_one(std::uint64_t, const store::FetchedPage& page) override {
+    Mark work_done;
+    ok(s().update([&](store::WriteTxn& txn) -> std::expected<void, store::Error> {
+      auto put = s().bronze().put(txn, page);
+      work_done = Mark::now();
+      if (!put) return std::unexpected(put.error());
+      return {};
+    }),
+       "bronze");
+    return work_done;
   }
 
   void upsert(const RecordBatch& b) override {
@@ -333,6 +386,8 @@ class StoreSubject : public Subject {
 
   std::uint64_t bytes_on_disk() override { return fs::file_size(dir_ / "data.mdb"); }
 
+  store::Store& store() { return s(); }
+
  private:
   static constexpr store::Time kClaimTime = store::Time(std::chrono::seconds(1'000'000));
   store::Store& s() { return *s_; }
@@ -437,6 +492,14 @@ class SqliteSubject : public Subject {
     done(begin_.get());
     for (const auto& p : pages) put_page(p);
     done(commit_.get());
+  }
+
+  Mark put_one(std::uint64_t, const store::FetchedPage& page) override {
+    done(begin_.get());
+    put_page(page);
+    auto work_done = Mark::now();
+    done(commit_.get());
+    return work_done;
   }
 
   // The store's upsert, step for step: read, compare, history, write.
@@ -661,6 +724,303 @@ class SqliteSubject : public Subject {
   std::string packed_;
 };
 
+// ---- raw LMDB: the floor under the store's per-page figure ----
+
+struct EnvCloser {
+  void operator()(MDB_env* env) const { mdb_env_close(env); }
+};
+struct TxnAborter {
+  void operator()(MDB_txn* txn) const { mdb_txn_abort(txn); }
+};
+using LmdbEnv = std::unique_ptr<MDB_env, EnvCloser>;
+using LmdbTxn = std::unique_ptr<MDB_txn, TxnAborter>;
+
+void check(int rc, const char* what) {
+  if (rc != 0) die(std::string("raw lmdb: ") + what + ": " + mdb_strerror(rc));
+}
+
+LmdbTxn begin(MDB_env* env, unsigned flags) {
+  MDB_txn* txn = nullptr;
+  check(mdb_txn_begin(env, nullptr, flags, &txn), "begin");
+  return LmdbTxn(txn);
+}
+
+// LMDB frees the transaction whatever the commit returns: let go first.
+void commit(LmdbTxn txn) { check(mdb_txn_commit(txn.release()), "commit"); }
+
+// The raw LMDB: the C API with the default, durable flags (no
+// MDB_NOSYNC, MDB_NOMETASYNC or MDB_WRITEMAP), one named database, key =
+// big-endian id, value = the body; no digest, no index, no counter.
+class RawLmdb : public PageWriter {
+ public:
+  RawLmdb(const fs::path& dir, std::size_t map_size) {
+    fs::create_directories(dir);
+    MDB_env* env = nullptr;
+    check(mdb_env_create(&env), "create");
+    env_.reset(env);
+    check(mdb_env_set_maxdbs(env, 1), "maxdbs");
+    check(mdb_env_set_mapsize(env, map_size), "mapsize");
+    check(mdb_env_open(env, dir.c_str(), 0, 0644), "open");
+    LmdbTxn txn = begin(env, 0);
+    check(mdb_dbi_open(txn.get(), "pages", MDB_CREATE, &dbi_), "open database");
+    commit(std::move(txn));
+  }
+
+  Mark put_one(std::uint64_t id, const store::FetchedPage& page) override {
+    LmdbTxn txn = begin(env_.get(), 0);
+    std::array<unsigned char, 8> key;
+    for (std::size_t i = 0; i < key.size(); ++i) {
+      key[i] = static_cast<unsigned char>(id >> (56 - 8 * i));
+    }
+    MDB_val k{key.size(), key.data()};
+    MDB_val v{page.body.size(), const_cast<char*>(page.body.data())};
+    check(mdb_put(txn.get(), dbi_, &k, &v, 0), "put");
+    auto work_done = Mark::now();
+    commit(std::move(txn));
+    return work_done;
+  }
+
+  MDB_env* env() const { return env_.get(); }
+  MDB_dbi dbi() const { return dbi_; }
+
+ private:
+  LmdbEnv env_;
+  MDB_dbi dbi_ = 0;
+};
+
+// ---- what a commit costs ----
+
+// The process's write(2)-family totals from /proc/self/io: bytes handed to
+// the kernel (wchar) and calls (syscw). The bench runs one engine at a time,
+// so a difference around one engine's chunk is that engine's.
+struct IoCount {
+  std::uint64_t bytes = 0;
+  std::uint64_t calls = 0;
+};
+
+IoCount io_now() {
+  std::ifstream in("/proc/self/io");
+  IoCount io;
+  std::string name;
+  std::uint64_t value = 0;
+  while (in >> name >> value) {
+    if (name == "wchar:") io.bytes = value;
+    if (name == "syscw:") io.calls = value;
+  }
+  return io;
+}
+
+// The disk's own counters for the device holding `dir`
+// (/sys/dev/block/MAJ:MIN/stat): write requests and cache flushes it
+// completed. They count every process's I/O: read them on a quiet machine.
+struct DiskCount {
+  std::uint64_t writes = 0;
+  std::uint64_t flushes = 0;
+};
+
+class Disk {
+ public:
+  explicit Disk(const fs::path& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      stat_ = "/sys/dev/block/" + std::to_string(major(st.st_dev)) + ":" +
+              std::to_string(minor(st.st_dev)) + "/stat";
+    }
+  }
+  // Zeros when the counters cannot be read (flushes: before Linux 5.5).
+  DiskCount now() const {
+    std::ifstream in(stat_);
+    std::vector<std::uint64_t> f;
+    std::uint64_t v = 0;
+    while (in >> v) f.push_back(v);
+    DiskCount d;
+    if (f.size() > 4) d.writes = f[4];
+    if (f.size() > 15) d.flushes = f[15];
+    return d;
+  }
+
+ private:
+  std::string stat_;
+};
+
+std::uint64_t last_page(MDB_env* env) {
+  MDB_envinfo info;
+  check(mdb_env_info(env, &info), "env info");
+  return info.me_last_pgno;
+}
+
+// One engine's per-page figure, taken apart.
+struct PageCost {
+  double seconds = 0;          // whole transactions, begin to durable
+  double commit = 0;           // of which the commit: write-out and syncs
+  double commit_cpu = 0;       // of which this thread ran (the rest: waiting)
+  IoCount io;                  // written during the transactions
+  DiskCount disk;              // what reached the device meanwhile
+  std::uint64_t appended = 0;  // LMDB: pages added at the end of the file
+};
+
+// The B-tree behind one LMDB database, as mdb_stat sees it: a put on a
+// random key dirties `depth` pages of it (the path from root to leaf), a
+// value too big for a leaf adds its overflow pages.
+void print_tree(MDB_txn* txn, MDB_dbi dbi, const char* name) {
+  MDB_stat st;
+  check(mdb_stat(txn, dbi, &st), "stat");
+  std::printf("  %-22s depth %u  entries %9zu  branch %6zu  leaf %7zu  overflow %8zu\n", name,
+              st.ms_depth, st.ms_entries, st.ms_branch_pages, st.ms_leaf_pages,
+              st.ms_overflow_pages);
+}
+
+// LMDB's free list (database 0): one record per transaction that freed
+// pages, each a list of page numbers. A commit rewrites the records it
+// consumed and adds its own; a multi-page value (a body) needs a run of
+// consecutive free pages, which LMDB looks for by merging records.
+void print_free_list(MDB_txn* txn) {
+  MDB_cursor* raw = nullptr;
+  check(mdb_cursor_open(txn, 0, &raw), "cursor on the free list");
+  std::unique_ptr<MDB_cursor, decltype(&mdb_cursor_close)> cursor(raw, &mdb_cursor_close);
+  std::uint64_t records = 0;
+  std::uint64_t pages = 0;
+  MDB_val k, v;
+  for (int rc = mdb_cursor_get(raw, &k, &v, MDB_FIRST); rc == 0;
+       rc = mdb_cursor_get(raw, &k, &v, MDB_NEXT)) {
+    std::size_t n = 0;
+    std::memcpy(&n, v.mv_data, sizeof n);  // an IDL: the count, then the ids
+    ++records;
+    pages += n;
+  }
+  print_tree(txn, 0, "(free list)");
+  std::printf("  %-22s %llu records holding %llu free pages\n", "",
+              static_cast<unsigned long long>(records), static_cast<unsigned long long>(pages));
+}
+
+// The trees a bronze put touches in the store, and the raw database.
+void print_trees(store::Store& s, const RawLmdb& raw) {
+  std::printf("\nB-trees written by one bronze put (4 KiB pages)\n store:\n");
+  {
+    auto txn = ok(s.read(), "read");
+    for (const char* name :
+         {"bronze_bodies", "bronze_body_refs", "bronze_snapshots", "bronze_by_source", "meta"}) {
+      auto dbi = ok(s.env().open_dbi(txn, name, false), "open database");
+      if (!dbi) die(std::string("store: no database ") + name);
+      print_tree(txn.handle(), dbi->handle, name);
+    }
+    print_tree(txn.handle(), 1, "(main: database roots)");
+    print_free_list(txn.handle());
+  }
+  std::printf(" raw LMDB:\n");
+  LmdbTxn txn = begin(raw.env(), MDB_RDONLY);
+  print_tree(txn.get(), raw.dbi(), "pages");
+  print_tree(txn.get(), 1, "(main: database roots)");
+  print_free_list(txn.get());
+}
+
+// ---- the disk's price of durability ----
+
+class Fd {
+ public:
+  Fd(const fs::path& file, int flags) : fd_(::open(file.c_str(), flags, 0644)) {
+    if (fd_ < 0) die("cannot open " + file.string() + ": " + std::strerror(errno));
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { ::close(fd_); }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// `rounds` runs of one way to make a write durable: the median time, and
+// the disk's write requests and flushes per run.
+struct Probe {
+  double ms = 0;
+  double writes = 0;
+  double flushes = 0;
+};
+
+Probe probe(const Disk& disk, int rounds, const std::function<void()>& step) {
+  std::vector<double> ms;
+  DiskCount before = disk.now();
+  for (int i = 0; i < rounds; ++i) {
+    auto start = Clock::now();
+    step();
+    ms.push_back(seconds_since(start) * 1000);
+  }
+  DiskCount after = disk.now();
+  std::nth_element(ms.begin(), ms.begin() + rounds / 2, ms.end());
+  auto per_run = [&](std::uint64_t n) { return static_cast<double>(n) / rounds; };
+  return {ms[static_cast<std::size_t>(rounds / 2)], per_run(after.writes - before.writes),
+          per_run(after.flushes - before.flushes)};
+}
+
+void must(bool good, const char* what) {
+  if (!good) die(std::string("sync probe: ") + what + ": " + std::strerror(errno));
+}
+
+// The commit protocols without an engine: LMDB's data sync (pages written
+// at the end of the file, then fdatasync) and its meta page (a small
+// overwrite through an O_DSYNC descriptor); SQLite's WAL sync (frames
+// overwriting a WAL file reused after checkpoints, then fdatasync). A write
+// that grows the file makes fdatasync write the file's metadata too (size,
+// block allocation: a journal commit, or on ext4 without a journal, more
+// synchronous writes).
+void print_sync_floor(const fs::path& dir, const Disk& disk, std::size_t page_bytes) {
+  constexpr int kRounds = 200;
+  fs::path file = dir / "sync-probe";
+  std::string block(page_bytes, 'x');
+  auto pwrite_all = [](int fd, const std::string& data, std::size_t size, std::size_t at) {
+    must(::pwrite(fd, data.data(), size, static_cast<off_t>(at)) == static_cast<ssize_t>(size),
+         "pwrite");
+  };
+  Fd fd(file, O_RDWR | O_CREAT | O_TRUNC);
+  pwrite_all(fd.get(), block, block.size(), 0);
+  must(::fdatasync(fd.get()) == 0, "fdatasync");
+  std::size_t end = block.size();
+  auto write_sync = [&](std::size_t size, bool append) {
+    return [&, size, append] {
+      pwrite_all(fd.get(), block, size, append ? end : 0);
+      if (append) end += size;
+      must(::fdatasync(fd.get()) == 0, "fdatasync");
+    };
+  };
+  Fd dsync(file, O_RDWR | O_DSYNC);
+  struct Row {
+    const char* what;
+    Probe p;
+  };
+  Row rows[] = {
+      {"4 KiB overwrite + fdatasync", probe(disk, kRounds, write_sync(4096, false))},
+      {"4 KiB append (file grows) + fdatasync", probe(disk, kRounds, write_sync(4096, true))},
+      {"page-sized overwrite + fdatasync", probe(disk, kRounds, write_sync(block.size(), false))},
+      {"page-sized append (file grows) + fdatasync",
+       probe(disk, kRounds, write_sync(block.size(), true))},
+      {"136-byte overwrite, O_DSYNC (LMDB's meta page)",
+       probe(disk, kRounds, [&] { pwrite_all(dsync.get(), block, 136, 16); })},
+  };
+  std::printf("\nthe disk's price of durability (%d runs each)\n", kRounds);
+  std::printf("  %-48s %10s %12s %12s\n", "", "median ms", "disk writes", "disk flushes");
+  for (const Row& r : rows) {
+    std::printf("  %-48s %10.3f %12.2f %12.2f\n", r.what, r.p.ms, r.p.writes, r.p.flushes);
+  }
+  fs::remove(file);
+}
+
+// An experiment: writes zeros past the end of an LMDB data file and syncs
+// them, so that the commits that follow overwrite blocks the file already
+// has instead of growing it. Neither LMDB nor the store does this.
+void preextend(const fs::path& file, std::size_t bytes) {
+  Fd fd(file, O_WRONLY);
+  off_t end = ::lseek(fd.get(), 0, SEEK_END);
+  must(end >= 0, "lseek");
+  std::string zeros(std::size_t{1} << 20, '\0');
+  for (std::size_t done = 0; done < bytes; done += zeros.size()) {
+    must(::pwrite(fd.get(), zeros.data(), zeros.size(), end + static_cast<off_t>(done)) ==
+             static_cast<ssize_t>(zeros.size()),
+         "pwrite");
+  }
+  must(::fdatasync(fd.get()) == 0, "fdatasync");
+}
+
 // ---- the driver ----
 
 // Runs `work` on both subjects for one chunk, alternating who goes first,
@@ -694,6 +1054,79 @@ class Pair {
 void progress(const char* what) {
   std::printf("  %s\n", what);
   std::fflush(stdout);
+}
+
+// Runs the per-page figure on the three writers: each chunk of 50 pages on
+// each, rotating which goes first. Pages ids run from first_id.
+std::array<PageCost, 3> time_pages(const Config& c, const Bodies& bodies, std::uint64_t first_id,
+                                   const std::array<PageWriter*, 3>& writers,
+                                   const std::array<MDB_env*, 3>& envs, const Disk& disk) {
+  std::array<PageCost, 3> costs;
+  std::size_t round = 0;
+  for (std::size_t first = 0; first < c.single_txn_pages; first += 50, ++round) {
+    std::vector<store::FetchedPage> chunk;
+    for (std::size_t i = first; i < first + 50; ++i) {
+      chunk.push_back(make_page(bodies, first_id + i, "single"));
+    }
+    for (std::size_t k = 0; k < writers.size(); ++k) {
+      std::size_t side = (round + k) % writers.size();
+      PageCost& cost = costs[side];
+      IoCount io = io_now();
+      DiskCount device = disk.now();
+      std::uint64_t pages = envs[side] != nullptr ? last_page(envs[side]) : 0;
+      auto start = Clock::now();
+      for (std::size_t j = 0; j < chunk.size(); ++j) {
+        Mark work_done = writers[side]->put_one(first_id + first + j, chunk[j]);
+        Mark end = Mark::now();
+        cost.commit += std::chrono::duration<double>(end.wall - work_done.wall).count();
+        cost.commit_cpu += end.cpu - work_done.cpu;
+      }
+      cost.seconds += seconds_since(start);
+      IoCount after = io_now();
+      cost.io.bytes += after.bytes - io.bytes;
+      cost.io.calls += after.calls - io.calls;
+      DiskCount device_after = disk.now();
+      cost.disk.writes += device_after.writes - device.writes;
+      cost.disk.flushes += device_after.flushes - device.flushes;
+      if (envs[side] != nullptr) cost.appended += last_page(envs[side]) - pages;
+    }
+  }
+  return costs;
+}
+
+void print_pages(const Config& c, const std::array<PageCost, 3>& costs, std::size_t preextended) {
+  auto n = static_cast<double>(c.single_txn_pages);
+  auto rate = [&](const PageCost& cost) { return n / cost.seconds; };
+  std::printf("\none transaction per page: %zu pages of %zu KiB, each commit durable\n",
+              c.single_txn_pages, c.page_bytes / 1024);
+  if (preextended != 0) {
+    std::printf("(--preextend: both LMDB files grown by %zu MiB of zeros beforehand)\n",
+                preextended >> 20);
+  }
+  std::printf("%-10s %8s %9s %8s %9s %7s %8s %7s %7s %7s %8s\n", "", "pages/s", "ms/commit",
+              "ms work", "ms commit", "of CPU", "KiB wrtn", "writes", "disk wr", "flushes",
+              "appended");
+  const char* names[] = {"LMDB store", "SQLite", "raw LMDB"};
+  for (std::size_t i = 0; i < costs.size(); ++i) {
+    const PageCost& cost = costs[i];
+    auto per = [&](std::uint64_t x) { return static_cast<double>(x) / n; };
+    std::printf("%-10s %8.1f %9.3f %8.3f %9.3f %7.3f %8.1f %7.1f %7.1f %7.2f", names[i], rate(cost),
+                cost.seconds * 1000 / n, (cost.seconds - cost.commit) * 1000 / n,
+                cost.commit * 1000 / n, cost.commit_cpu * 1000 / n, per(cost.io.bytes) / 1024,
+                per(cost.io.calls), per(cost.disk.writes), per(cost.disk.flushes));
+    if (i != 1) std::printf(" %8.1f", per(cost.appended));
+    std::printf("\n");
+  }
+  std::printf(
+      "(per commit. ms work: begin and the writes, before the commit; of CPU: the\n"
+      " commit's CPU time in this thread, the rest waits for the disk; KiB wrtn,\n"
+      " writes: handed to write(2) and kin; disk wr, flushes: requests the device\n"
+      " completed, from any process; appended: 4 KiB pages added at the end of the\n"
+      " file. SQLite's figures include its checkpoints)\n");
+  std::printf("store/SQLite %.2fx (target >= 1.5x)   raw/SQLite %.2fx   store/raw %.2fx\n",
+              rate(costs[0]) / rate(costs[1]), rate(costs[2]) / rate(costs[1]),
+              rate(costs[0]) / rate(costs[2]));
+  std::fflush(stdout);  // the end of the phase, for syscalls.sh
 }
 
 void print(const Config& c, const Results& a, const Results& b) {
@@ -736,6 +1169,8 @@ void print(const Config& c, const Results& a, const Results& b) {
 int main(int argc, char** argv) {
   Config c;
   double scale = 1.0;
+  bool pages_only = false;
+  bool preextend_files = false;
   fs::path base = fs::temp_directory_path();
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -743,8 +1178,13 @@ int main(int argc, char** argv) {
       scale = std::strtod(argv[++i], nullptr);
     } else if (arg == "--dir" && i + 1 < argc) {
       base = argv[++i];
+    } else if (arg == "--pages-only") {
+      pages_only = true;
+    } else if (arg == "--preextend") {
+      preextend_files = true;
     } else {
-      std::fprintf(stderr, "usage: store_bench [--scale F] [--dir DIR]\n");
+      std::fprintf(stderr,
+                   "usage: store_bench [--scale F] [--dir DIR] [--pages-only] [--preextend]\n");
       return 2;
     }
   }
@@ -775,48 +1215,63 @@ int main(int argc, char** argv) {
   lmdb.add_versions(std::max(c.sources, c.status_sources));
   sql.add_versions(std::max(c.sources, c.status_sources));
 
-  progress("bronze");
-  for (std::size_t first = 0; first < c.pages; first += c.pages_per_txn * 10) {
-    std::vector<store::FetchedPage> chunk;
-    for (std::size_t i = first; i < std::min(first + c.pages_per_txn * 10, c.pages); ++i) {
-      chunk.push_back(make_page(bodies, i, source_name(i % c.sources)));
-    }
-    pair.run(&Results::bronze, [&](Subject& s) {
-      for (std::size_t k = 0; k < chunk.size(); k += c.pages_per_txn) {
-        s.put_pages(std::span(chunk).subspan(k, std::min(c.pages_per_txn, chunk.size() - k)));
+  // --pages-only: the per-page figure on fresh stores.
+  if (!pages_only) {
+    progress("bronze");
+    for (std::size_t first = 0; first < c.pages; first += c.pages_per_txn * 10) {
+      std::vector<store::FetchedPage> chunk;
+      for (std::size_t i = first; i < std::min(first + c.pages_per_txn * 10, c.pages); ++i) {
+        chunk.push_back(make_page(bodies, i, source_name(i % c.sources)));
       }
-    });
-  }
+      pair.run(&Results::bronze, [&](Subject& s) {
+        for (std::size_t k = 0; k < chunk.size(); k += c.pages_per_txn) {
+          s.put_pages(std::span(chunk).subspan(k, std::min(c.pages_per_txn, chunk.size() - k)));
+        }
+      });
+    }
 
-  progress("silver");
-  for (std::size_t first = 0; first < c.records; first += c.records_per_txn * 10) {
-    std::vector<RecordBatch> chunk;
-    for (std::size_t b = first; b < std::min(first + c.records_per_txn * 10, c.records);
-         b += c.records_per_txn) {
-      RecordBatch batch;
-      std::size_t n = b / c.records_per_txn;
-      batch.source = source_name(n % c.sources);
-      batch.snapshot = 1 + n % c.pages;
-      batch.at = static_cast<std::int64_t>(b);
-      for (std::size_t i = b; i < std::min(b + c.records_per_txn, c.records); ++i) {
-        batch.records.push_back({record_key(i), record_data(i)});
+    progress("silver");
+    for (std::size_t first = 0; first < c.records; first += c.records_per_txn * 10) {
+      std::vector<RecordBatch> chunk;
+      for (std::size_t b = first; b < std::min(first + c.records_per_txn * 10, c.records);
+           b += c.records_per_txn) {
+        RecordBatch batch;
+        std::size_t n = b / c.records_per_txn;
+        batch.source = source_name(n % c.sources);
+        batch.snapshot = 1 + n % c.pages;
+        batch.at = static_cast<std::int64_t>(b);
+        for (std::size_t i = b; i < std::min(b + c.records_per_txn, c.records); ++i) {
+          batch.records.push_back({record_key(i), record_data(i)});
+        }
+        chunk.push_back(std::move(batch));
       }
-      chunk.push_back(std::move(batch));
+      pair.run(&Results::silver, [&](Subject& s) {
+        for (const auto& batch : chunk) s.upsert(batch);
+      });
     }
-    pair.run(&Results::silver, [&](Subject& s) {
-      for (const auto& batch : chunk) s.upsert(batch);
-    });
   }
 
   progress("one page per transaction");
-  for (std::size_t first = 0; first < c.single_txn_pages; first += 50) {
-    std::vector<store::FetchedPage> chunk;
-    for (std::size_t i = first; i < first + 50; ++i) {
-      chunk.push_back(make_page(bodies, c.pages + i, "single"));
-    }
-    pair.run(&Results::single, [&](Subject& s) {
-      for (const auto& page : chunk) s.put_pages(std::span(&page, 1));
-    });
+  Disk disk(cleanup.dir);
+  RawLmdb raw(cleanup.dir / "raw",
+              std::max(std::size_t{1} << 30, 2 * c.single_txn_pages * c.page_bytes));
+  // Room for every page and its tree pages, rounded to MiB.
+  std::size_t preextended =
+      preextend_files ? (c.single_txn_pages * (c.page_bytes + (64 << 10)) + (1 << 20)) >> 20 << 20
+                      : 0;
+  if (preextend_files) {
+    preextend(cleanup.dir / "lmdb" / "data.mdb", preextended);
+    preextend(cleanup.dir / "raw" / "data.mdb", preextended);
+  }
+  auto costs = time_pages(c, bodies, c.pages, {&lmdb, &sql, &raw},
+                          {lmdb.store().env().handle(), nullptr, raw.env()}, disk);
+  pair.result(0).single = costs[0].seconds;
+  pair.result(1).single = costs[1].seconds;
+  print_pages(c, costs, preextended);
+  print_trees(lmdb.store(), raw);
+  if (pages_only) {
+    print_sync_floor(cleanup.dir, disk, c.page_bytes);
+    return 0;
   }
 
   progress("reads");
@@ -860,5 +1315,6 @@ int main(int argc, char** argv) {
   pair.result(0).bytes_on_disk = lmdb.bytes_on_disk();
   pair.result(1).bytes_on_disk = sql.bytes_on_disk();
   print(c, pair.result(0), pair.result(1));
+  print_sync_floor(cleanup.dir, disk, c.page_bytes);
   return 0;
 }
