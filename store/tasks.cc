@@ -253,6 +253,25 @@ std::expected<std::uint64_t, Error> Tasks::enqueue(WriteTxn& txn, const NewTask&
   return t.id;
 }
 
+namespace {
+
+// A PENDING task becomes IN_PROGRESS under `owner` until now + lease.
+std::expected<std::optional<Task>, Error> lease_to(Writer& writer, const Stored& before,
+                                                   std::string_view owner,
+                                                   std::chrono::microseconds lease, Time now) {
+  Stored after = before;
+  Task& t = after.task;
+  t.state = TaskState::kInProgress;
+  t.attempts += 1;
+  t.lease_owner = std::string(owner);
+  t.lease_expiry = now + lease;
+  t.updated_at = now;
+  STORE_TRY(writer.write(before, after, now));
+  return std::optional<Task>(std::move(after.task));
+}
+
+}  // namespace
+
 std::expected<std::optional<Task>, Error> Tasks::claim(WriteTxn& txn, std::string_view owner,
                                                        std::chrono::microseconds lease, Time now,
                                                        std::span<const TaskType> types) const {
@@ -278,15 +297,7 @@ std::expected<std::optional<Task>, Error> Tasks::claim(WriteTxn& txn, std::strin
       }));
   if (!chosen) return std::optional<Task>();
   STORE_ASSIGN(Stored before, writer.load(*chosen));
-  Stored after = before;
-  Task& t = after.task;
-  t.state = TaskState::kInProgress;
-  t.attempts += 1;
-  t.lease_owner = std::string(owner);
-  t.lease_expiry = now + lease;
-  t.updated_at = now;
-  STORE_TRY(writer.write(before, after, now));
-  return std::optional<Task>(std::move(after.task));
+  return lease_to(writer, before, owner, lease, now);
 }
 
 std::expected<std::optional<Task>, Error> Tasks::claim_id(WriteTxn& txn, std::uint64_t id,
@@ -296,16 +307,7 @@ std::expected<std::optional<Task>, Error> Tasks::claim_id(WriteTxn& txn, std::ui
   Writer writer(txn, *dbs_);
   STORE_ASSIGN(Stored before, writer.load(id));
   if (before.task.state != TaskState::kPending) return std::optional<Task>();
-  Stored after = before;
-  after.delayed = false;
-  Task& t = after.task;
-  t.state = TaskState::kInProgress;
-  t.attempts += 1;
-  t.lease_owner = std::string(owner);
-  t.lease_expiry = now + lease;
-  t.updated_at = now;
-  STORE_TRY(writer.write(before, after, now));
-  return std::optional<Task>(std::move(after.task));
+  return lease_to(writer, before, owner, lease, now);
 }
 
 std::expected<void, Error> Tasks::extend_lease(WriteTxn& txn, std::uint64_t id,

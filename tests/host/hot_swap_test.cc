@@ -13,42 +13,16 @@
 #include "host/fetch/curl_fetcher.h"
 #include "host/orchestrator/orchestrator.h"
 #include "tests/host/fixture_site.h"
+#include "tests/host/fleet.h"
 
 namespace host::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr int kSources = 100;
 constexpr int kSwaps = 1000;
 constexpr int kRecords = 20;
 
-// Version `tag` stamps every record with it, so the data says which script
-// made it.
-std::string parser(const std::string& tag) {
-  return R"(local sdk = require("sdk")
-local P = sdk.BaseParser:extend {
-  name = "items",
-  schema = { id = { type = "string", required = true }, made_by = { type = "string" } },
-  key = { "id" },
-}
-function P:parse(page)
-  local out = {}
-  for _, li in ipairs(page:html():css("li")) do
-    out[#out + 1] = { id = li:attr("id"), made_by = ")" +
-         tag + R"(" }
-  end
-  return out
-end
-return P
-)";
-}
-
-std::string page() {
-  std::string html = "<ul>";
-  for (int i = 0; i < kRecords; ++i) html += "<li id=\"r" + std::to_string(i) + "\">x</li>";
-  return html + "</ul>";
-}
+std::string page() { return tagged_page(kRecords); }
 
 TEST(HotSwap, PromoteAndRollBackAThousandTimesUnderLoad) {
   FixtureSite site(
@@ -61,42 +35,33 @@ TEST(HotSwap, PromoteAndRollBackAThousandTimesUnderLoad) {
       16);
   ASSERT_TRUE(site.ok());
 
-  char tmpl[] = "/tmp/sdp-hotswap-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { fs::remove_all(dir); }
-  } cleanup{dir};
+  TempDir dir("sdp-hotswap");
   store::OpenOptions oo;
   oo.create_if_missing = true;
-  auto st = store::Store::open(dir + "/data", oo);
+  auto st = store::Store::open(dir.path + "/data", oo);
   ASSERT_TRUE(st) << st.error().message;
 
   // Sources s0..s99, each with version 1 ("A") active; s0 also has version 2 ("B").
   ASSERT_TRUE(st->update([&](store::WriteTxn& txn) -> std::expected<void, store::Error> {
-    const auto now = store::now();
-    for (auto [k, v] : {std::pair{"fetch.allow_private", "true"},
-                        {"fetch.min_delay", "0"},
-                        {"fetch.max_per_host", "64"},
-                        {"fetch.retries", "0"},
-                        {"source.interval", "1"}}) {
-      if (auto ok = st->settings().set(txn, k, v, now); !ok) return ok;
+    if (auto ok = set_all(*st, txn,
+                          {{"fetch.allow_private", "true"},
+                           {"fetch.min_delay", "0"},
+                           {"fetch.max_per_host", "64"},
+                           {"fetch.retries", "0"},
+                           {"source.interval", "1"}});
+        !ok) {
+      return ok;
     }
     for (int i = 0; i < kSources; ++i) {
-      store::Source s;
-      s.name = "s" + std::to_string(i);
-      s.url = site.url("/s/" + std::to_string(i));
-      s.created_at = s.updated_at = now;
-      if (auto ok = st->sources().put(txn, s); !ok) return ok;
-      store::NewParserVersion v;
-      v.script = parser("A");
-      v.created_at = now;
-      if (auto n = st->versions().add(txn, s.name, v); !n) return std::unexpected(n.error());
-      if (auto ok = st->versions().promote(txn, s.name, 1, now); !ok) return ok;
+      if (auto ok = add_source(*st, txn, "s" + std::to_string(i),
+                               site.url("/s/" + std::to_string(i)), tagged_parser("A"));
+          !ok) {
+        return ok;
+      }
     }
     store::NewParserVersion b;
-    b.script = parser("B");
-    b.created_at = now;
+    b.script = tagged_parser("B");
+    b.created_at = store::now();
     if (auto n = st->versions().add(txn, "s0", b); !n) return std::unexpected(n.error());
     return {};
   }));

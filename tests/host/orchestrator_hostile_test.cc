@@ -8,11 +8,10 @@
 #include "host/fetch/curl_fetcher.h"
 #include "host/orchestrator/orchestrator.h"
 #include "tests/host/fetch_hostile_server.h"
+#include "tests/host/fleet.h"
 
 namespace host::orchestrator {
 namespace {
-
-namespace fs = std::filesystem;
 
 // One record per page whatever it holds, so any page that arrives parses.
 const char* kParser = R"(local sdk = require("sdk")
@@ -50,38 +49,27 @@ TEST(OrchestratorHostile, EveryMisbehaviourIsARecordedFailureOfItsKind) {
       {"gone", {"/status?code=404", "http_status", "http_status"}},
   };
 
-  char tmpl[] = "/tmp/sdp-hostile-orch-XXXXXX";
-  const std::string dir = mkdtemp(tmpl);
-  struct Cleanup {
-    std::string dir;
-    ~Cleanup() { fs::remove_all(dir); }
-  } cleanup{dir};
+  testing::TempDir dir("sdp-hostile-orch");
   store::OpenOptions oo;
   oo.create_if_missing = true;
-  auto st = store::Store::open(dir + "/data", oo);
+  auto st = store::Store::open(dir.path + "/data", oo);
   ASSERT_TRUE(st) << st.error().message;
   ASSERT_TRUE(st->update([&](store::WriteTxn& txn) -> std::expected<void, store::Error> {
-    const auto now = store::now();
     // Only 127.0.0.1 is allowed: the redirect to 127.0.0.2 must be refused.
-    for (auto [k, v] : {std::pair{"fetch.allow_hosts", "127.0.0.1"},
-                        {"fetch.min_delay", "0"},
-                        {"fetch.max_per_host", "32"},
-                        {"fetch.retries", "1"},
-                        {"fetch.timeout", "2"},
-                        {"fetch.max_body", "1MiB"}}) {
-      if (auto ok = st->settings().set(txn, k, v, now); !ok) return ok;
+    if (auto ok = testing::set_all(*st, txn,
+                                   {{"fetch.allow_hosts", "127.0.0.1"},
+                                    {"fetch.min_delay", "0"},
+                                    {"fetch.max_per_host", "32"},
+                                    {"fetch.retries", "1"},
+                                    {"fetch.timeout", "2"},
+                                    {"fetch.max_body", "1MiB"}});
+        !ok) {
+      return ok;
     }
     for (const auto& [name, c] : cases) {
-      store::Source s;
-      s.name = name;
-      s.url = server.url(c.target);
-      s.created_at = s.updated_at = now;
-      if (auto ok = st->sources().put(txn, s); !ok) return ok;
-      store::NewParserVersion v;
-      v.script = kParser;
-      v.created_at = now;
-      if (auto n = st->versions().add(txn, name, v); !n) return std::unexpected(n.error());
-      if (auto ok = st->versions().promote(txn, name, 1, now); !ok) return ok;
+      if (auto ok = testing::add_source(*st, txn, name, server.url(c.target), kParser); !ok) {
+        return ok;
+      }
     }
     return {};
   }));

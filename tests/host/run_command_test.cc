@@ -12,6 +12,7 @@
 
 #include "store/store.h"
 #include "tests/host/fixture_site.h"
+#include "tests/host/fleet.h"
 #include "tests/host/run_host.h"
 
 namespace host::testing {
@@ -19,31 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string parser(const std::string& tag = "A") {
-  return R"(local sdk = require("sdk")
-local P = sdk.BaseParser:extend {
-  name = "items",
-  schema = { id = { type = "string", required = true }, made_by = { type = "string" } },
-  key = { "id" },
-}
-function P:parse(page)
-  local out = {}
-  for _, li in ipairs(page:html():css("li")) do
-    out[#out + 1] = { id = li:attr("id"), made_by = ")" +
-         tag + R"(" }
-  end
-  return out
-end
-return P
-)";
-}
-
-std::string page(int n) {
-  std::string html = "<ul>";
-  for (int i = 0; i < n; ++i) html += "<li id=\"r" + std::to_string(i) + "\">x</li>";
-  return html + "</ul>";
-}
 
 class RunCommand : public ::testing::Test {
  protected:
@@ -58,7 +34,7 @@ class RunCommand : public ::testing::Test {
             }
           }
           if (path.starts_with("/broken")) return SiteResponse{500, "text/plain", "down"};
-          return SiteResponse{200, "text/html", page(3)};
+          return SiteResponse{200, "text/html", tagged_page(3)};
         }) {}
 
   void SetUp() override {
@@ -66,8 +42,8 @@ class RunCommand : public ::testing::Test {
     char tmpl[] = "/tmp/sdp-run-XXXXXX";
     dir_ = mkdtemp(tmpl);
     data_ = dir_ + "/data";
-    std::ofstream(dir_ + "/p.lua") << parser("A");
-    std::ofstream(dir_ + "/p2.lua") << parser("B");
+    std::ofstream(dir_ + "/p.lua") << tagged_parser("A");
+    std::ofstream(dir_ + "/p2.lua") << tagged_parser("B");
     for (auto [k, v] : {std::pair{"fetch.allow_private", "true"},
                         {"fetch.min_delay", "0"},
                         {"fetch.max_per_host", "64"},
