@@ -64,6 +64,18 @@ inline CommandResult run_host(const std::vector<std::string>& args,
   return r;
 }
 
+// "2026-11-22T07:13:14Z", the time format every command prints (checked
+// without std::regex: GCC 12 at -O1 warns inside <regex>).
+inline bool is_iso_time(const std::string& s) {
+  static const std::string shape = "dddd-dd-ddTdd:dd:ddZ";
+  if (s.size() != shape.size()) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const bool digit = s[i] >= '0' && s[i] <= '9';
+    if (shape[i] == 'd' ? !digit : s[i] != shape[i]) return false;
+  }
+  return true;
+}
+
 inline std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);

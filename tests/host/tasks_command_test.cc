@@ -12,17 +12,6 @@
 namespace host::testing {
 namespace {
 
-// "2026-11-22T07:13:14Z" (no std::regex: GCC 12 -O1 warns inside it).
-bool is_iso_time(const std::string& s) {
-  static const std::string shape = "dddd-dd-ddTdd:dd:ddZ";
-  if (s.size() != shape.size()) return false;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const bool digit = s[i] >= '0' && s[i] <= '9';
-    if (shape[i] == 'd' ? !digit : s[i] != shape[i]) return false;
-  }
-  return true;
-}
-
 namespace fs = std::filesystem;
 using nlohmann::json;
 using namespace std::chrono_literals;
