@@ -109,7 +109,7 @@ struct Orchestrator::Impl {
     store::Time started_at = store::now();
     // Extract tasks: the plan fixed when the work started.
     std::string url;
-    std::optional<store::ParserVersion> version;
+    std::shared_ptr<const store::ParserVersion> version;
     sandbox::Limits limits;
     fetch::FetchOptions fetch_options;
     std::chrono::milliseconds interval{0};
@@ -173,6 +173,7 @@ struct Orchestrator::Impl {
   std::set<std::string> open_extract;       // sources with an extract task queued or running
   std::map<std::string, Clock::time_point> next_due;
   std::set<std::string> warned_no_parser;
+  std::map<std::string, std::shared_ptr<const store::ParserVersion>> version_cache;
   bool queue_empty = false;  // the last claim found nothing due
 
   void log(const std::string& line) const {
@@ -259,6 +260,24 @@ struct Orchestrator::Impl {
 
   // ---- extraction ----------------------------------------------------------
 
+  // The source's ACTIVE version (nullptr: none). One lookup per run; the
+  // script is decoded again only when the active number changed (a
+  // version's script never changes once stored). Main thread only.
+  std::expected<std::shared_ptr<const store::ParserVersion>, store::Error> active_version(
+      const store::Txn& txn, const std::string& source) {
+    auto n = st.versions().active_number(txn, source);
+    if (!n) return std::unexpected(n.error());
+    if (!*n) return nullptr;
+    auto& cached = version_cache[source];
+    if (!cached || cached->number != **n) {
+      auto v = st.versions().get(txn, source, **n);
+      if (!v) return std::unexpected(v.error());
+      if (!*v) return nullptr;
+      cached = std::make_shared<const store::ParserVersion>(std::move(**v));
+    }
+    return cached;
+  }
+
   // Fixes the plan (URL, active version, limits) and starts the fetch.
   void start_extract(const WorkPtr& w) {
     const std::string& source = w->task.source;
@@ -275,12 +294,12 @@ struct Orchestrator::Impl {
         return;
       }
       w->url = (*src)->url;
-      auto v = st.versions().active(*txn, source);
+      auto v = active_version(*txn, source);
       if (!v) {
         push_result(failed_task(w, "could not read the parser version: " + v.error().message));
         return;
       }
-      if (*v) w->version = std::move(**v);
+      w->version = std::move(*v);
       w->limits = config::sandbox_limits(st, *txn, source);
       w->fetch_options = fetch_options_for(st, *txn, source);
       w->interval = duration_setting(st, *txn, "source.interval", source);
@@ -320,17 +339,9 @@ struct Orchestrator::Impl {
     auto outcome = std::make_shared<sandbox::RunOutcome>(
         box.run(script, pipeline::to_page(*fetched), w->limits));
     if (auto bad = pipeline::unusable(*outcome)) {
-      std::string message;
-      if (!outcome->ok()) {
-        message =
-            std::string(sandbox::to_string(outcome->error->kind)) + ": " + outcome->error->message;
-      } else if (*bad == health::FailureKind::kSchema) {
-        message = "all " + std::to_string(outcome->rejects.size()) +
-                  " records were rejected; first: " + outcome->rejects.front().to_string();
-      } else {
-        message = "version " + std::to_string(w->version->number) + " returned no records";
-      }
-      return extract_result(w, *fetched, outcome, *bad, message);
+      return extract_result(
+          w, *fetched, outcome, *bad,
+          "version " + std::to_string(w->version->number) + ": " + pipeline::describe(*outcome));
     }
     return extract_result(w, *fetched, outcome, std::nullopt, "");
   }
@@ -559,7 +570,7 @@ struct Orchestrator::Impl {
       if (count) in_window = *count;
     }
     if (current && current->state == store::HealthState::kDead) {
-      return finish_task(w, true, "the source is DEAD; 'host revive " + source + "' first");
+      return finish_task(w, "the source is DEAD; 'host revive " + source + "' first");
     }
     if (!health::repair_allowed(in_window, policy)) return breaker_tripped(w, current, in_window);
 
@@ -653,8 +664,8 @@ struct Orchestrator::Impl {
     return r;
   }
 
-  Result finish_task(const WorkPtr& w, bool ok, std::string message) {
-    if (!ok) return failed_task(w, std::move(message));
+  // Ends the task as done, with nothing else to write.
+  Result finish_task(const WorkPtr& w, std::string message) {
     Result r;
     r.work = w;
     r.commit = [this, w](store::WriteTxn& txn) {

@@ -11,15 +11,6 @@ namespace {
 // Other versions worth trying, newest first.
 constexpr std::size_t kMaxCandidates = 5;
 
-std::string describe_outcome(const sandbox::RunOutcome& o) {
-  if (!o.ok()) return std::string(sandbox::to_string(o.error->kind)) + ": " + o.error->message;
-  if (o.records.empty()) {
-    return o.rejects.empty() ? "no records"
-                             : "all " + std::to_string(o.rejects.size()) + " records rejected";
-  }
-  return std::to_string(o.records.size()) + " records";
-}
-
 }  // namespace
 
 RepairResult recheck_repair(const RepairRequest& request) {
@@ -63,11 +54,11 @@ RepairResult recheck_repair(const RepairRequest& request) {
     if (!pipeline::unusable(o)) {
       result.repaired = true;
       result.message = "the page was fetched again and the active version " +
-                       std::to_string(active->number) + " parses it (" + describe_outcome(o) +
+                       std::to_string(active->number) + " parses it (" + pipeline::describe(o) +
                        "): the failure was transient";
       return result;
     }
-    tried = "active version " + std::to_string(active->number) + ": " + describe_outcome(o);
+    tried = "active version " + std::to_string(active->number) + ": " + pipeline::describe(o);
   }
 
   std::size_t candidates = 0;
@@ -84,13 +75,13 @@ RepairResult recheck_repair(const RepairRequest& request) {
                                          "version " + std::to_string(v.number));
       }
       result.message = "version " + std::to_string(v.number) + " parses the current page (" +
-                       describe_outcome(o) + ") where " +
+                       pipeline::describe(o) + ") where " +
                        (tried.empty() ? std::string("no active version did") : tried) +
                        "; rolling back to it";
       return result;
     }
     tried += (tried.empty() ? "" : "; ") + std::string("version ") + std::to_string(v.number) +
-             ": " + describe_outcome(o);
+             ": " + pipeline::describe(o);
   }
   result.message = "no stored version parses the current page (" +
                    (tried.empty() ? std::string("the source has no versions") : tried) +

@@ -69,6 +69,16 @@ health::FailureKind failure_of(const sandbox::Error& error) {
   }
 }
 
+std::string describe(const sandbox::RunOutcome& outcome) {
+  if (!outcome.ok()) {
+    return std::string(sandbox::to_string(outcome.error->kind)) + ": " + outcome.error->message;
+  }
+  if (!outcome.records.empty()) return std::to_string(outcome.records.size()) + " records";
+  if (outcome.rejects.empty()) return "no records";
+  return "all " + std::to_string(outcome.rejects.size()) +
+         " records rejected; first: " + outcome.rejects.front().to_string();
+}
+
 std::optional<health::FailureKind> unusable(const sandbox::RunOutcome& outcome) {
   if (!outcome.ok()) return failure_of(*outcome.error);
   if (outcome.records.empty()) {

@@ -25,6 +25,10 @@ store::FetchedPage to_fetched_page(std::string_view source, const fetch::FetchRe
 health::FailureKind failure_of(const fetch::FetchError& error);
 health::FailureKind failure_of(const sandbox::Error& error);
 
+// What a run returned, in a few words: "runtime: books.lua:3: boom",
+// "no records", "all 12 records rejected; first: ...", "20 records".
+std::string describe(const sandbox::RunOutcome& outcome);
+
 // The failure of a run that succeeded but is not usable: no records at all.
 // nullopt when the run is usable.
 std::optional<health::FailureKind> unusable(const sandbox::RunOutcome& outcome);

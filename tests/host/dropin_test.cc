@@ -25,26 +25,14 @@ const std::string kSource = SDP_SOURCE_DIR;
 const std::string kBooks = kSource + "/scripts/examples/books/books.lua";
 const std::string kBooksPage = kSource + "/scripts/examples/books/pages/index.html";
 
-class Dropin : public ::testing::Test {
+class Dropin : public HostCommandTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/sdp-dropin-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    data_ = dir_ + "/data";
+    HostCommandTest::SetUp();
     scripts_ = dir_ + "/scripts";
     // The books parser's example page, where a drop-in's examples look.
     fs::create_directories(scripts_ + "/pages");
     fs::copy_file(kBooksPage, scripts_ + "/pages/index.html");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  CommandResult host(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_});
-    return run_host(args);
-  }
-  void must(std::vector<std::string> args) {
-    const CommandResult r = host(args);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   // Adds `name` with the working books parser (version 1, active) and, if
   // asked, stores the catalogue page as a fetched snapshot.
@@ -113,8 +101,6 @@ class Dropin : public ::testing::Test {
     return "";
   }
 
-  std::string dir_;
-  std::string data_;
   std::string scripts_;
 };
 

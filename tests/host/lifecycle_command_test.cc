@@ -17,25 +17,13 @@ using nlohmann::json;
 const std::string kSource = SDP_SOURCE_DIR;
 const std::string kBooks = kSource + "/scripts/examples/books/books.lua";
 
-class Lifecycle : public ::testing::Test {
+class Lifecycle : public HostCommandTest {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/sdp-lifecycle-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    data_ = dir_ + "/data";
+    HostCommandTest::SetUp();
     // The books parser's example page, beside the variants written below.
     fs::create_directories(dir_ + "/pages");
     fs::copy_file(kSource + "/scripts/examples/books/pages/index.html", dir_ + "/pages/index.html");
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  CommandResult host(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_});
-    return run_host(args);
-  }
-  void must(std::vector<std::string> args) {
-    const CommandResult r = host(args);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   std::string write(const std::string& name, const std::string& content) {
     const std::string p = dir_ + "/" + name;
@@ -70,9 +58,6 @@ class Lifecycle : public ::testing::Test {
     ASSERT_TRUE(r) << r.error().message;
   }
   json versions() { return json::parse(host({"versions", "books", "--json"}).out); }
-
-  std::string dir_;
-  std::string data_;
 };
 
 TEST_F(Lifecycle, AddRefusesNonHttpUrls) {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "host/fetch/fake_fetcher.h"
+#include "tests/host/fleet.h"
 
 namespace host::orchestrator {
 namespace {
@@ -91,15 +92,8 @@ class OrchestratorTest : public ::testing::Test {
 
   // A source with `script` as its active version 1.
   void add_source(const std::string& name, const std::string& script = items_parser()) {
-    auto r = st().update([&](store::WriteTxn& txn) -> std::expected<void, store::Error> {
-      store::Source s;
-      s.name = name;
-      s.url = url_of(name);
-      s.created_at = s.updated_at = store::now();
-      if (auto ok = st().sources().put(txn, s); !ok) return ok;
-      auto n = stage_in(txn, name, script);
-      if (!n) return std::unexpected(n.error());
-      return st().versions().promote(txn, name, *n, store::now());
+    auto r = st().update([&](store::WriteTxn& txn) {
+      return testing::add_source(st(), txn, name, url_of(name), script);
     });
     ASSERT_TRUE(r) << r.error().message;
   }

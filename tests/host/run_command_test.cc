@@ -21,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-class RunCommand : public ::testing::Test {
+class RunCommand : public HostCommandTest {
  protected:
   RunCommand()
       : site_([this](std::string_view path) {
@@ -39,9 +39,7 @@ class RunCommand : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(site_.ok());
-    char tmpl[] = "/tmp/sdp-run-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    data_ = dir_ + "/data";
+    HostCommandTest::SetUp();
     std::ofstream(dir_ + "/p.lua") << tagged_parser("A");
     std::ofstream(dir_ + "/p2.lua") << tagged_parser("B");
     for (auto [k, v] : {std::pair{"fetch.allow_private", "true"},
@@ -50,16 +48,6 @@ class RunCommand : public ::testing::Test {
                         {"fetch.retries", "0"}}) {
       must({"config", "set", k, v});
     }
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  CommandResult host(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_});
-    return run_host(args);
-  }
-  void must(std::vector<std::string> args) {
-    const CommandResult r = host(args);
-    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   }
   std::unique_ptr<BackgroundHost> background(std::vector<std::string> args) {
     args.insert(args.begin(), {"--data", data_});
@@ -71,7 +59,6 @@ class RunCommand : public ::testing::Test {
 
   std::atomic<int> slow_{0};
   FixtureSite site_;
-  std::string dir_, data_;
 };
 
 TEST_F(RunCommand, OnceExtractsEverySourceAndExits) {

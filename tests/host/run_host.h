@@ -5,10 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -162,6 +165,38 @@ class BackgroundHost {
   pid_t pid_ = -1;
   bool reaped_ = false;
   std::string out_path_, err_path_;
+};
+
+// The fixture of the command tests: a temporary directory (removed after
+// the test) with the store at DIR/data, and `host` run against it.
+class HostCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sdp-cmd-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    data_ = dir_ + "/data";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs `host --data DIR/data ARGS...`.
+  CommandResult host(std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", data_});
+    return run_host(args);
+  }
+  // The same, which must succeed.
+  void must(std::vector<std::string> args) {
+    const CommandResult r = host(args);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  }
+  // The same, which must succeed and print one JSON document.
+  nlohmann::json host_json(std::vector<std::string> args) {
+    const CommandResult r = host(std::move(args));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  }
+
+  std::string dir_;
+  std::string data_;
 };
 
 }  // namespace host::testing

@@ -38,25 +38,8 @@ std::string line_with(const std::string& out, const std::string& part) {
   return "";
 }
 
-class StatusCommand : public ::testing::Test {
+class StatusCommand : public HostCommandTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sdp-status-cmd-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    data_ = dir_ + "/data";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  CommandResult host(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_});
-    return run_host(args);
-  }
-  json host_json(std::vector<std::string> args) {
-    const CommandResult r = host(std::move(args));
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return json::parse(r.out);
-  }
-
   store::Store open() {
     store::OpenOptions options;
     options.create_if_missing = true;
@@ -151,9 +134,6 @@ class StatusCommand : public ::testing::Test {
     enqueue("books", store::TaskType::kExtract);
     enqueue("shop", store::TaskType::kRepair);
   }
-
-  std::string dir_;
-  std::string data_;
 };
 
 TEST_F(StatusCommand, WithoutAStoreSaysHowToAddASource) {

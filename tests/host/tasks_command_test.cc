@@ -32,25 +32,8 @@ struct Seed {
   std::string payload = R"({"url":"http://books.toscrape.com/"})";
 };
 
-class TasksCommand : public ::testing::Test {
+class TasksCommand : public HostCommandTest {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/sdp-tasks-cmd-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    data_ = dir_ + "/data";
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  CommandResult host(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--data", data_});
-    return run_host(args);
-  }
-  json host_json(std::vector<std::string> args) {
-    const CommandResult r = host(std::move(args));
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    return json::parse(r.out);
-  }
-
   store::Store open() {
     store::OpenOptions options;
     options.create_if_missing = true;
@@ -156,9 +139,6 @@ class TasksCommand : public ::testing::Test {
     for (const auto& t : j["tasks"]) ids.push_back(t["id"]);
     return ids;
   }
-
-  std::string dir_;
-  std::string data_;
 };
 
 bool contains(const std::string& text, const std::string& part) {
