@@ -356,7 +356,11 @@ int page_html(lua_State* L) {
   for (const auto& [name, value] : page.headers) {
     if (strcasecmp(name.c_str(), "content-type") == 0) content_type = value;
   }
-  html::XmlDocPtr doc = html::parse_html(page.body, content_type, page.url);
+  html::XmlDocPtr doc;
+  {
+    ScopedXmlArena arena;  // emptied by run_script() once the run's documents are gone
+    doc = html::parse_html(page.body, content_type, page.url);
+  }
   if (!doc) {
     if (run.budget.exceeded) throw ScriptError{"not enough memory to parse the page"};
     throw ScriptError{"the page could not be parsed as HTML"};

@@ -1,9 +1,14 @@
 #include "sandbox/engine/memory.h"
 
+#include <libxml/HTMLparser.h>
 #include <libxml/parser.h>
+#include <libxml/xmlerror.h>
 #include <libxml/xmlmemory.h>
 #include <malloc.h>
+#include <sys/mman.h>
 
+#include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -13,7 +18,118 @@ namespace {
 
 thread_local MemoryBudget* current_budget = nullptr;
 
-void* xml_malloc(std::size_t size) {
+// The parse arena of one thread. Block layout: an 8-byte header holding the
+// block's usable size, then the block, 16-byte aligned like malloc's. Usable
+// sizes are 8 more than a multiple of 16, so every next header lands 8 bytes
+// before a 16-byte boundary.
+class Arena {
+ public:
+  static constexpr std::size_t kReserve = std::size_t{512} << 20;  // address space only
+  static constexpr std::size_t kKeepResident = std::size_t{16} << 20;
+  static constexpr std::size_t kChargeStep = std::size_t{64} << 10;
+  static constexpr std::size_t kLargest = 1016;  // bigger blocks come from malloc
+  static constexpr std::size_t kHeader = 8;
+
+  ~Arena() {
+    if (base_ != nullptr) ::munmap(base_, kReserve);
+  }
+
+  bool contains(const void* p) const {
+    const auto* c = static_cast<const char*>(p);
+    return base_ != nullptr && c >= base_ && c < base_ + kReserve;
+  }
+
+  static std::size_t usable(const void* p) {
+    std::uint64_t size = 0;
+    std::memcpy(&size, static_cast<const char*>(p) - kHeader, sizeof size);
+    return size;
+  }
+
+  // A block of at least n bytes; nullptr with `refused` set when the budget
+  // says no, nullptr alone when the arena cannot serve it (use malloc).
+  void* allocate(std::size_t n, MemoryBudget* budget, bool& refused) {
+    refused = false;
+    if (n > kLargest || !reserve()) return nullptr;
+    const std::size_t size = n <= 8 ? 8 : (n + 7) / 16 * 16 + 8;
+    const std::size_t bin = size / 16;
+    if (void* p = free_[bin]) {
+      std::memcpy(&free_[bin], p, sizeof(void*));
+      return p;
+    }
+    return bump(size, budget, refused);
+  }
+
+  // Gives a block back for reuse by a block of the same size class. Blocks
+  // freed after the parse (a document being torn down) just wait for reset.
+  void release(void* p, bool parsing) {
+    if (!parsing) return;
+    const std::size_t size = usable(p);
+    if (size <= kLargest) {
+      std::memcpy(p, &free_[size / 16], sizeof(void*));
+      free_[size / 16] = p;
+    }
+  }
+
+  void reset() {
+    if (base_ == nullptr) return;
+    if (high_water_ > kKeepResident) {
+      ::madvise(base_ + kKeepResident, high_water_ - kKeepResident, MADV_DONTNEED);
+    }
+    top_ = kHeader;
+    high_water_ = kHeader;
+    charged_ = 0;
+    free_.fill(nullptr);
+  }
+
+  std::size_t used() const { return base_ == nullptr ? 0 : top_ - kHeader; }
+
+ private:
+  bool reserve() {
+    if (base_ != nullptr) return true;
+    if (failed_) return false;
+    // Address space, not memory: pages are only used once touched. Under
+    // the worker's RLIMIT_AS this may fail; then libxml2 just uses malloc.
+    void* p = ::mmap(nullptr, kReserve, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+      failed_ = true;
+      return false;
+    }
+    base_ = static_cast<char*>(p);
+    return true;
+  }
+
+  void* bump(std::size_t size, MemoryBudget* budget, bool& refused) {
+    if (top_ + kHeader + size > kReserve) return nullptr;
+    const std::size_t end = top_ + kHeader + size;
+    if (budget != nullptr && end > charged_) {
+      const std::size_t step = (end - charged_ + kChargeStep - 1) / kChargeStep * kChargeStep;
+      if (!budget->charge(step)) {
+        refused = true;
+        return nullptr;
+      }
+      charged_ += step;
+    }
+    char* header = base_ + top_;
+    const std::uint64_t size64 = size;
+    std::memcpy(header, &size64, sizeof size64);
+    top_ = end;
+    if (top_ > high_water_) high_water_ = top_;
+    return header + kHeader;
+  }
+
+  char* base_ = nullptr;
+  bool failed_ = false;
+  std::size_t top_ = kHeader;
+  std::size_t high_water_ = kHeader;
+  std::size_t charged_ = 0;  // bytes of the current run's budget this arena holds
+  std::array<void*, kLargest / 16 + 1> free_{};
+};
+
+thread_local Arena arena;
+thread_local bool parsing = false;
+
+void* malloc_charged(std::size_t size) {
   MemoryBudget* b = current_budget;
   if (b != nullptr && !b->fits(size)) return nullptr;
   void* p = std::malloc(size);
@@ -21,13 +137,35 @@ void* xml_malloc(std::size_t size) {
   return p;
 }
 
+void* xml_malloc(std::size_t size) {
+  if (parsing) {
+    bool refused = false;
+    if (void* p = arena.allocate(size, current_budget, refused)) return p;
+    if (refused) return nullptr;
+  }
+  return malloc_charged(size);
+}
+
 void xml_free(void* p) {
   if (p == nullptr) return;
+  if (arena.contains(p)) {
+    arena.release(p, parsing);
+    return;
+  }
   if (MemoryBudget* b = current_budget) b->release(malloc_usable_size(p));
   std::free(p);
 }
 
 void* xml_realloc(void* p, std::size_t size) {
+  if (p != nullptr && arena.contains(p)) {
+    const std::size_t old = Arena::usable(p);
+    if (size <= old) return p;
+    void* q = xml_malloc(size);
+    if (q == nullptr) return nullptr;  // p is untouched
+    std::memcpy(q, p, old);
+    arena.release(p, parsing);
+    return q;
+  }
   MemoryBudget* b = current_budget;
   if (b == nullptr) return std::realloc(p, size);
   const std::size_t old = p ? malloc_usable_size(p) : 0;
@@ -71,8 +209,27 @@ void install_xml_memory_hooks() {
   std::call_once(once, [] {
     xmlMemSetup(xml_free, xml_malloc, xml_realloc, xml_strdup);
     xmlInitParser();
+    // Whatever libxml2 sets up lazily on its first parse must not live in
+    // an arena that is later emptied: parse once outside any arena.
+    static const char kWarmUp[] = "<html><head><title>t</title></head><body><p>x</p></body></html>";
+    xmlFreeDoc(htmlReadMemory(kWarmUp, sizeof kWarmUp - 1, "", "UTF-8",
+                              HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                  HTML_PARSE_NONET | HTML_PARSE_COMPACT));
+    xmlResetLastError();
   });
 }
+
+ScopedXmlArena::ScopedXmlArena() : previous_(parsing) { parsing = true; }
+ScopedXmlArena::~ScopedXmlArena() { parsing = previous_; }
+
+void reset_xml_arena() {
+  // libxml2 keeps a copy of the last parse error, its strings allocated
+  // during the parse; drop it before the arena forgets them.
+  xmlResetLastError();
+  arena.reset();
+}
+
+std::size_t xml_arena_used() { return arena.used(); }
 
 ScopedXmlBudget::ScopedXmlBudget(MemoryBudget* budget) : previous_(current_budget) {
   current_budget = budget;

@@ -51,6 +51,35 @@ void* lua_budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize
 // use (the worker does so first thing). Idempotent.
 void install_xml_memory_hooks();
 
+// While alive, libxml2's small allocations on this thread come from the
+// thread's parse arena: a bump region with per-size free lists, charged to the
+// current budget as it grows, and emptied in one step by reset_xml_arena().
+// Parsing a page makes tens of thousands of small blocks (nodes, names, text)
+// that all die together with the document; taking them from an arena instead
+// of malloc makes the parse about a third faster. Blocks of 1 KiB and more
+// (text buffers, the input copy) still come from malloc and are freed as
+// usual. Wrap only the parse: a script's later calls allocate and free
+// repeatedly, and the arena only reuses blocks of the sizes it has seen.
+class ScopedXmlArena {
+ public:
+  ScopedXmlArena();
+  ~ScopedXmlArena();
+  ScopedXmlArena(const ScopedXmlArena&) = delete;
+  ScopedXmlArena& operator=(const ScopedXmlArena&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Empties this thread's parse arena. Call once no document parsed in it
+// exists any more (the end of a run): every block it handed out becomes
+// invalid. Keeps the first few MiB resident for the next run and returns the
+// rest to the kernel.
+void reset_xml_arena();
+
+// Bytes of this thread's parse arena in use, for tests.
+std::size_t xml_arena_used();
+
 // Makes `budget` the one libxml2 allocations on this thread charge, for the
 // scope's lifetime.
 class ScopedXmlBudget {

@@ -328,6 +328,11 @@ RawResult run_script(const RunRequest& request) {
   RawResult result;
   result.parser_json = "null";
 
+  // Declared before the run so that it ends after it: the arena is emptied
+  // only once the run's documents are freed.
+  struct ArenaReset {
+    ~ArenaReset() { reset_xml_arena(); }
+  } arena_reset;
   RunContext run;
   run.request = &request;
   run.budget.limit = static_cast<std::int64_t>(std::min<std::uint64_t>(

@@ -1,0 +1,109 @@
+// The parse arena (sandbox/engine/memory.h): libxml2's small allocations
+// during a parse come from it, it charges the run's budget, the documents it
+// holds read back intact, and reset_xml_arena() empties it.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <string>
+
+#include "sandbox/engine/memory.h"
+#include "sandbox/html/document.h"
+
+namespace sandbox::engine {
+namespace {
+
+std::string listing(int cards) {
+  std::string html = "<html><body><ul>";
+  for (int i = 0; i < cards; ++i) {
+    html += "<li class=\"card\" data-i=\"" + std::to_string(i) + "\"><a href=\"/p/" +
+            std::to_string(i) + "\">Product " + std::to_string(i) + "</a><span>" +
+            std::to_string(i * 3) + ".99</span></li>";
+  }
+  return html + "</ul></body></html>";
+}
+
+std::string text_of(const xmlNode* n) {
+  xmlChar* t = xmlNodeGetContent(n);
+  std::string out = t ? reinterpret_cast<const char*>(t) : "";
+  xmlFree(t);
+  return out;
+}
+
+class XmlArenaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    install_xml_memory_hooks();
+    reset_xml_arena();
+    budget_.limit = std::int64_t{256} << 20;
+  }
+  void TearDown() override { reset_xml_arena(); }
+
+  html::XmlDocPtr parse(const std::string& html) {
+    ScopedXmlBudget charged(&budget_);
+    ScopedXmlArena arena;
+    return html::parse_html(html, "text/html", "https://example.test/");
+  }
+
+  MemoryBudget budget_;
+};
+
+TEST_F(XmlArenaTest, AParseTakesItsNodesFromTheArenaAndChargesTheBudget) {
+  auto doc = parse(listing(500));
+  ASSERT_NE(doc, nullptr);
+  EXPECT_GT(xml_arena_used(), std::size_t{100} << 10);
+  EXPECT_GE(budget_.used, static_cast<std::int64_t>(xml_arena_used()));
+}
+
+TEST_F(XmlArenaTest, TheDocumentReadsBackIntactAndItsBlocksAreAligned) {
+  auto doc = parse(listing(300));
+  ASSERT_NE(doc, nullptr);
+  const xmlNode* ul = html::root_element(doc.get())->children->children;  // html > body > ul
+  ASSERT_STREQ(reinterpret_cast<const char*>(ul->name), "ul");
+  int i = 0;
+  for (const xmlNode* li = ul->children; li != nullptr; li = li->next, ++i) {
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(li) % 16, 0u) << "card " << i;
+    ASSERT_EQ(text_of(li), "Product " + std::to_string(i) + std::to_string(i * 3) + ".99");
+    xmlChar* attr = xmlGetProp(li, reinterpret_cast<const xmlChar*>("data-i"));
+    ASSERT_NE(attr, nullptr);
+    EXPECT_EQ(reinterpret_cast<const char*>(attr), std::to_string(i));
+    xmlFree(attr);
+  }
+  EXPECT_EQ(i, 300);
+}
+
+TEST_F(XmlArenaTest, ResetEmptiesTheArenaAndTheNextParseReusesIt) {
+  std::size_t first = 0;
+  {
+    auto doc = parse(listing(400));
+    first = xml_arena_used();
+  }
+  reset_xml_arena();
+  EXPECT_EQ(xml_arena_used(), 0u);
+  auto doc = parse(listing(400));
+  ASSERT_NE(doc, nullptr);
+  EXPECT_EQ(xml_arena_used(), first);  // the same parse takes the same blocks again
+  EXPECT_EQ(text_of(html::root_element(doc.get())).substr(0, 9), "Product 0");
+}
+
+TEST_F(XmlArenaTest, AParseThatPassesTheBudgetFailsAndMarksItExceeded) {
+  budget_.limit = 256 << 10;
+  auto doc = parse(listing(5000));  // several MiB of nodes
+  EXPECT_TRUE(budget_.exceeded);
+  EXPECT_LE(budget_.used, budget_.limit);
+}
+
+TEST_F(XmlArenaTest, AllocationsOutsideAParseComeFromMallocAndAreFreed) {
+  auto doc = parse(listing(10));
+  const std::size_t used = xml_arena_used();
+  ScopedXmlBudget charged(&budget_);
+  const std::int64_t before = budget_.used;
+  for (int i = 0; i < 1000; ++i) {
+    std::string t = text_of(html::root_element(doc.get()));  // xmlMalloc + xmlFree
+    ASSERT_FALSE(t.empty());
+  }
+  EXPECT_EQ(xml_arena_used(), used);
+  EXPECT_EQ(budget_.used, before);
+}
+
+}  // namespace
+}  // namespace sandbox::engine
