@@ -371,12 +371,8 @@ RunOutcome Sandbox::run(const Script& script, const Page& page, const Limits& li
     return std::move(outcome);
   };
 
-  engine::RunRequest request;
-  request.script_name = fs::path(script.name).filename().string();
-  request.script = script.source;
-  request.page = page;
-  request.limits = limits;
-  const std::string encoded = worker::encode_request(request);
+  const std::string encoded = worker::encode_request(fs::path(script.name).filename().string(),
+                                                     script.source, page, limits);
 
   std::expected<engine::RawResult, Error> raw = std::unexpected(Error{});
   // A worker that died while idle is only noticed when we write to it; then

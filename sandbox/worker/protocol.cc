@@ -11,6 +11,7 @@ namespace {
 
 class Out {
  public:
+  explicit Out(std::size_t reserve = 0) { s_.reserve(reserve); }
   void u64(std::uint64_t v) {
     char b[8];
     for (int i = 0; i < 8; ++i) b[i] = static_cast<char>(v >> (8 * i));
@@ -63,25 +64,33 @@ class In {
 
 }  // namespace
 
-std::string encode_request(const engine::RunRequest& r) {
-  Out o;
-  o.str(r.script_name);
-  o.str(r.script);
-  o.str(r.page.url);
-  o.u64(static_cast<std::uint64_t>(static_cast<std::int64_t>(r.page.status)));
-  o.u64(r.page.headers.size());
-  for (const auto& [k, v] : r.page.headers) {
+std::string encode_request(std::string_view script_name, std::string_view script, const Page& page,
+                           const Limits& limits) {
+  std::size_t size =
+      16 * 8 + script_name.size() + script.size() + page.url.size() + page.body.size();
+  for (const auto& [k, v] : page.headers) size += 16 + k.size() + v.size();
+  Out o(size);
+  o.str(script_name);
+  o.str(script);
+  o.str(page.url);
+  o.u64(static_cast<std::uint64_t>(static_cast<std::int64_t>(page.status)));
+  o.u64(page.headers.size());
+  for (const auto& [k, v] : page.headers) {
     o.str(k);
     o.str(v);
   }
-  o.str(r.page.body);
-  o.u64(r.limits.memory_bytes);
-  o.u64(static_cast<std::uint64_t>(r.limits.cpu_time.count()));
-  o.u64(r.limits.max_records);
-  o.u64(r.limits.max_output_bytes);
-  o.u64(r.limits.max_string_bytes);
-  o.u64(r.limits.max_log_bytes);
+  o.str(page.body);
+  o.u64(limits.memory_bytes);
+  o.u64(static_cast<std::uint64_t>(limits.cpu_time.count()));
+  o.u64(limits.max_records);
+  o.u64(limits.max_output_bytes);
+  o.u64(limits.max_string_bytes);
+  o.u64(limits.max_log_bytes);
   return o.take();
+}
+
+std::string encode_request(const engine::RunRequest& r) {
+  return encode_request(r.script_name, r.script, r.page, r.limits);
 }
 
 std::optional<engine::RunRequest> decode_request(std::string_view payload) {

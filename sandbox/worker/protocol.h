@@ -22,6 +22,9 @@ constexpr std::uint32_t kResultFrame = 2;
 constexpr std::size_t kHeaderSize = 16;
 
 std::string encode_request(const engine::RunRequest& request);
+// The same from its parts, without first copying the page into a RunRequest.
+std::string encode_request(std::string_view script_name, std::string_view script, const Page& page,
+                           const Limits& limits);
 std::optional<engine::RunRequest> decode_request(std::string_view payload);
 std::string encode_result(const engine::RawResult& result);
 std::optional<engine::RawResult> decode_result(std::string_view payload);
