@@ -19,6 +19,7 @@
 #include "host/lifecycle/validation.h"
 #include "host/pipeline/extraction.h"
 #include "host/pipeline/silver_records.h"
+#include "store/residency.h"
 
 namespace host::orchestrator {
 namespace {
@@ -29,6 +30,10 @@ using StoreResult = std::expected<void, store::Error>;
 
 constexpr std::int32_t kRepairPriority = 50;
 constexpr auto kLeaseExtendEvery = std::chrono::seconds(30);
+// How often the host drops the store pages it has mapped. They are page
+// cache, not the host's memory, but without this every page ever read stays
+// in the host's RSS and the RSS follows the store's size (see residency.h).
+constexpr auto kReleaseMapEvery = std::chrono::seconds(10);
 constexpr std::array<store::TaskType, 3> kHandledTypes{
     store::TaskType::kExtract, store::TaskType::kValidate, store::TaskType::kRepair};
 
@@ -1003,6 +1008,7 @@ struct Orchestrator::Impl {
     auto last_extend = Clock::now();
     auto last_count = Clock::time_point{};
     auto last_prune = Clock::now();
+    auto last_release = Clock::now();
     std::optional<Clock::time_point> drain_until;
     bool scheduled_once = false;
 
@@ -1031,6 +1037,11 @@ struct Orchestrator::Impl {
       if (!opt.only_task && now - last_prune >= std::chrono::hours(1)) {
         prune_history();
         last_prune = now;
+      }
+      if (now - last_release >= kReleaseMapEvery) {
+        // Best effort: a failure only leaves pages mapped.
+        static_cast<void>(store::release_mapped_pages(st.env()));
+        last_release = now;
       }
       if (now - last_count >= std::chrono::milliseconds(500)) {
         refresh_queued();
