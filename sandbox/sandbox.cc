@@ -146,9 +146,6 @@ struct Sandbox::Impl {
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
       if (const char* v = std::getenv(name)) env_strings.push_back(std::string(name) + "=" + v);
     }
-    // Each run frees a whole DOM and Lua heap and builds the next: a deep
-    // per-thread cache of small chunks keeps that off glibc's slow paths.
-    env_strings.push_back("GLIBC_TUNABLES=glibc.malloc.tcache_count=60000");
     std::vector<char*> envp;
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);

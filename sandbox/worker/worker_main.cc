@@ -138,12 +138,13 @@ int main(int argc, char** argv) {
   const rlimit no_files{16, 16};
   setrlimit(RLIMIT_NOFILE, &no_files);
 
-  // Every run allocates and frees a parsed page and a Lua heap; keep the
-  // freed memory instead of returning it to the kernel each time (which
-  // showed up as a third of a run's cost in system time).
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
-  mallopt(M_TOP_PAD, 64 << 20);
+  // Every run allocates and frees a Lua heap and the page's big buffers;
+  // keep a few MiB of freed memory instead of returning it to the kernel at
+  // every run, but not what one huge run needed. (The parsed page itself
+  // lives in the parse arena, engine/memory.h.)
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_TOP_PAD, 8 << 20);
 
   sandbox::engine::prepare_process();
   preload_charsets();
