@@ -1,5 +1,6 @@
 #include "host/orchestrator/orchestrator.h"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <condition_variable>
@@ -30,10 +31,9 @@ using StoreResult = std::expected<void, store::Error>;
 
 constexpr std::int32_t kRepairPriority = 50;
 constexpr auto kLeaseExtendEvery = std::chrono::seconds(30);
-// How often the host drops the store pages it has mapped. They are page
-// cache, not the host's memory, but without this every page ever read stays
-// in the host's RSS and the RSS follows the store's size (see residency.h).
-constexpr auto kReleaseMapEvery = std::chrono::seconds(10);
+// How often a long run gives back memory it holds but does not use (see
+// Impl::release_memory).
+constexpr auto kReleaseMemoryEvery = std::chrono::seconds(10);
 constexpr std::array<store::TaskType, 3> kHandledTypes{
     store::TaskType::kExtract, store::TaskType::kValidate, store::TaskType::kRepair};
 
@@ -951,6 +951,19 @@ struct Orchestrator::Impl {
     }
   }
 
+  // Best effort, both halves: a failure only leaves memory where it was.
+  void release_memory() {
+    // The store pages read since the last time: they are the kernel's page
+    // cache, not the host's memory, but every page ever read would stay in
+    // the host's RSS, which would then follow the store's size.
+    static_cast<void>(store::release_mapped_pages(st.env()));
+    // Freed heap: page bodies of varying sizes, allocated on one thread
+    // and freed on another, leave free memory scattered over several malloc
+    // arenas, which glibc keeps (the trim threshold is high so that it does
+    // not return and refetch memory at every page).
+    malloc_trim(0);
+  }
+
   void refresh_queued() {
     auto txn = st.read();
     if (!txn) return;
@@ -1038,9 +1051,8 @@ struct Orchestrator::Impl {
         prune_history();
         last_prune = now;
       }
-      if (now - last_release >= kReleaseMapEvery) {
-        // Best effort: a failure only leaves pages mapped.
-        static_cast<void>(store::release_mapped_pages(st.env()));
+      if (now - last_release >= kReleaseMemoryEvery) {
+        release_memory();
         last_release = now;
       }
       if (now - last_count >= std::chrono::milliseconds(500)) {
