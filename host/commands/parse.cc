@@ -126,7 +126,11 @@ int run_parse(const ParseArgs& args) {
   std::condition_variable ready;
   std::atomic<std::size_t> next{0};
   std::vector<std::thread> threads;
-  for (unsigned t = 0; t < jobs; ++t) {
+  // One thread more than workers: while a thread reads a page and encodes
+  // it, or decodes and formats a result, another one's page is already in
+  // the worker it freed, so no worker waits for the host.
+  const std::size_t n_threads = std::min<std::size_t>(jobs + 1, args.pages.size());
+  for (std::size_t t = 0; t < n_threads; ++t) {
     threads.emplace_back([&] {
       for (std::size_t i = next++; i < args.pages.size(); i = next++) {
         PageResult r = parse_one(**box, script, args.pages[i], args.url, limits);
