@@ -10,8 +10,8 @@
 int main(int argc, char** argv) {
   // Page bodies (up to fetch.max_body) come and go with every page. Above
   // glibc's default threshold each would be mapped and unmapped, paying
-  // page faults every time (a tenth of `host parse`'s time); keep them in
-  // the heap. (The store sets the same when opened.)
+  // page faults every time (they stood out in `host parse`'s profile);
+  // keep them in the heap. (The store sets the same when opened.)
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   try {
