@@ -127,11 +127,11 @@ def main():
             f"(source.interval {a.soak_interval})")
         row(f"{p} failures", str(failures), "0", failures == 0)
         if warm and end:
-            def pct(a, b):
-                return f"{(b - a) / max(1, a) * 100:+.1f}%"
-
             def growth(a, b):
                 return (b - a) / max(1, a) * 100
+
+            def pct(a, b):
+                return f"{growth(a, b):+.1f}%"
 
             # Single samples land anywhere on the saw-tooth of the file-backed
             # part (the host unmaps the store every 10 s), so each window is
