@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -127,6 +128,7 @@ struct Sandbox::Impl {
   std::string worker_path;
   std::uint64_t address_space = 0;
   std::size_t max_workers = 1;
+  int cpu = -1;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -153,6 +155,10 @@ struct Sandbox::Impl {
     std::string flag = "--address-space";
     char* argv[] = {path.data(), flag.data(), const_cast<char*>(space.c_str()), nullptr};
     const pid_t parent = ::getpid();
+    cpu_set_t cpus;
+    CPU_ZERO(&cpus);
+    const bool pin = cpu >= 0 && cpu < CPU_SETSIZE;
+    if (pin) CPU_SET(cpu, &cpus);
 
     const pid_t pid = ::fork();
     if (pid < 0) {
@@ -168,6 +174,8 @@ struct Sandbox::Impl {
       // forking *thread* ends. The worker watches its parent itself.)
       ::setpgid(0, 0);
       if (::getppid() != parent) ::_exit(126);
+      // Best effort: a CPU that is not allowed leaves the worker unpinned.
+      if (pin) (void)::sched_setaffinity(0, sizeof cpus, &cpus);
       if (::dup2(sv[1], worker::kWorkerFd) < 0) ::_exit(125);
       const int devnull = ::open("/dev/null", O_RDWR);
       if (devnull >= 0) {
@@ -350,6 +358,7 @@ std::expected<std::unique_ptr<Sandbox>, Error> Sandbox::create(const SandboxOpti
   auto impl = std::make_unique<Impl>();
   impl->worker_path = *path;
   impl->max_workers = options.workers == 0 ? 1 : options.workers;
+  impl->cpu = options.cpu;
   impl->address_space =
       options.address_space != 0 ? options.address_space : (4ull << 30) + Limits{}.memory_bytes;
   // Start one worker now so a broken install fails here, clearly.

@@ -1,11 +1,14 @@
 // host parse SCRIPT PAGE... : runs a parser over saved pages and prints the
 // records as JSON Lines. The tool a parser author iterates with.
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <sstream>
@@ -86,6 +89,26 @@ PageResult parse_one(sandbox::Sandbox& box, const sandbox::Script& script, const
   return r;
 }
 
+// The CPUs this process may run on, in order; empty if that cannot be read.
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) != 0) return {};
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  return cpus;
+}
+
+// Best effort: a thread that cannot be pinned runs where the kernel puts it.
+void pin_current_thread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  (void)::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
+}
+
 int run_parse(const ParseArgs& args) {
   sandbox::Limits limits;
   if (!args.max_memory.empty()) {
@@ -113,11 +136,25 @@ int run_parse(const ParseArgs& args) {
   const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
   const unsigned jobs = std::max(1u, std::min<unsigned>(args.jobs == 0 ? hw : args.jobs,
                                                         static_cast<unsigned>(args.pages.size())));
-  sandbox::SandboxOptions options;
-  options.workers = jobs;
-  options.address_space = (4ull << 30) + limits.memory_bytes;
-  auto box = sandbox::Sandbox::create(options);
-  if (!box) return fail(box.error().message);
+  // When the jobs fill every CPU this process may use, each job gets a CPU
+  // of its own: its thread and its sandbox's worker are pinned there and
+  // hand pages back and forth as on one core. Otherwise one shared sandbox
+  // serves a thread more than there are workers, so that while one thread
+  // reads a page or formats a result, the worker it freed already has the
+  // next page.
+  const std::vector<int> cpus = allowed_cpus();
+  const bool pinned = jobs > 1 && cpus.size() == jobs;
+  const std::size_t n_threads = pinned ? jobs : std::min<std::size_t>(jobs + 1, args.pages.size());
+  std::vector<std::unique_ptr<sandbox::Sandbox>> boxes;
+  for (std::size_t b = 0; b < (pinned ? jobs : 1); ++b) {
+    sandbox::SandboxOptions options;
+    options.workers = pinned ? 1 : jobs;
+    options.address_space = (4ull << 30) + limits.memory_bytes;
+    options.cpu = pinned ? cpus[b] : -1;
+    auto box = sandbox::Sandbox::create(options);
+    if (!box) return fail(box.error().message);
+    boxes.push_back(std::move(*box));
+  }
 
   // Pages run in parallel; their output is printed in the order given, by
   // whichever thread finishes the page that is next to print (no thread
@@ -141,14 +178,12 @@ int run_parse(const ParseArgs& args) {
   };
   std::atomic<std::size_t> next{0};
   std::vector<std::thread> threads;
-  // One thread more than workers: while a thread reads a page and encodes
-  // it, or decodes and formats a result, another one's page is already in
-  // the worker it freed, so no worker waits for the host.
-  const std::size_t n_threads = std::min<std::size_t>(jobs + 1, args.pages.size());
   for (std::size_t t = 0; t < n_threads; ++t) {
-    threads.emplace_back([&] {
+    threads.emplace_back([&, t] {
+      if (pinned) pin_current_thread(cpus[t]);
+      sandbox::Sandbox& box = *boxes[pinned ? t : 0];
       for (std::size_t i = next++; i < args.pages.size(); i = next++) {
-        PageResult r = parse_one(**box, script, args.pages[i], args.url, limits);
+        PageResult r = parse_one(box, script, args.pages[i], args.url, limits);
         std::lock_guard lock(mu);
         results[i] = std::move(r);
         print_ready();

@@ -1,6 +1,7 @@
 // `host parse`: records on stdout, one line per failed page on stderr, exit
 // codes, and the example parsers on real saved pages.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
@@ -191,7 +192,9 @@ return P
   EXPECT_EQ(big.exit_code, 0) << big.err;
 }
 
-TEST(ParseCommand, OutputKeepsPageOrderWithParallelJobs) {
+// Runs 12 pages of uneven work with `--jobs 2` and expects their records in
+// page order.
+void expect_page_order_with_two_jobs() {
   TempDir tmp;
   const std::string script = tmp.write("n.lua", R"(
 local sdk = require("sdk")
@@ -213,6 +216,26 @@ return P
   const auto records = records_of(r.out);
   ASSERT_EQ(records.size(), 12u);
   for (int i = 0; i < 12; ++i) EXPECT_EQ(records[i]["n"], i);
+}
+
+TEST(ParseCommand, OutputKeepsPageOrderWithParallelJobs) { expect_page_order_with_two_jobs(); }
+
+// With exactly as many jobs as allowed CPUs, each job (thread and worker)
+// is pinned to a CPU of its own: the same output, in the same order.
+TEST(ParseCommand, OutputKeepsPageOrderWhenEachJobHasACpu) {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  ASSERT_EQ(sched_getaffinity(0, sizeof all, &all), 0);
+  cpu_set_t two;
+  CPU_ZERO(&two);
+  for (int c = 0, n = 0; c < CPU_SETSIZE && n < 2; ++c) {
+    if (CPU_ISSET(c, &all)) CPU_SET(c, &two), ++n;
+  }
+  if (CPU_COUNT(&two) < 2) GTEST_SKIP() << "needs two CPUs";
+  // The host inherits this thread's mask: two CPUs, two jobs.
+  ASSERT_EQ(sched_setaffinity(0, sizeof two, &two), 0);
+  expect_page_order_with_two_jobs();
+  ASSERT_EQ(sched_setaffinity(0, sizeof all, &all), 0);
 }
 
 TEST(ParseCommand, RejectedRecordsAreReportedOnStderr) {

@@ -1,10 +1,16 @@
 // The process boundary: whatever a worker does (crash, hang, garbage, exit),
 // the run fails with a clear error and the next run gets a fresh worker.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +33,41 @@ RunOutcome run_mode(Sandbox& box, const std::string& mode, int cpu_ms = 300) {
   Limits limits;
   limits.cpu_time = std::chrono::milliseconds(cpu_ms);
   return box.run(Script{"t.lua", mode}, Page{"http://x.test/", 200, {}, "<p/>"}, limits);
+}
+
+// The pids of this process's children, from /proc.
+std::set<pid_t> child_pids() {
+  std::set<pid_t> pids;
+  const pid_t self = ::getpid();
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == self) pids.insert(std::stoi(name));
+  }
+  return pids;
+}
+
+// The CPUs a process may run on, as /proc prints them ("0-3", "1").
+std::string cpus_allowed(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  const std::string key = "Cpus_allowed_list:";
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(key, 0) == 0) {
+      const auto start = line.find_first_not_of(" \t", key.size());
+      return start == std::string::npos ? "" : line.substr(start);
+    }
+  }
+  return "";
 }
 
 void expect_fake_healthy(Sandbox& box) {
@@ -114,6 +155,42 @@ TEST(SandboxWorker, SyscallFilterKillsOnExec) {
   const bool killed = (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) ||
                       (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGSYS);
   EXPECT_TRUE(killed) << "status " << status;
+}
+
+TEST(SandboxWorker, WorkersRunOnTheCpuTheyArePinnedTo) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  ASSERT_EQ(::sched_getaffinity(0, sizeof set, &set), 0);
+  int cpu = -1;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) cpu = c;  // the last allowed one: not always 0
+  }
+  ASSERT_GE(cpu, 0);
+  const std::set<pid_t> before = child_pids();
+  SandboxOptions options;
+  options.cpu = cpu;
+  auto box = Sandbox::create(options);
+  ASSERT_TRUE(box) << box.error().message;
+  // A finished run means the worker has set its affinity and started.
+  const RunOutcome o = (*box)->run(Script{"t.lua", parser_with("return { { a = 'x' } }")},
+                                   Page{"http://x.test/", 200, {}, "<p/>"}, test_limits());
+  ASSERT_TRUE(o.ok()) << o.error->message;
+  std::vector<pid_t> fresh;
+  for (pid_t pid : child_pids()) {
+    if (!before.contains(pid)) fresh.push_back(pid);
+  }
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(cpus_allowed(fresh[0]), std::to_string(cpu));
+}
+
+TEST(SandboxWorker, ACpuThatCannotBeUsedLeavesTheWorkerUnpinned) {
+  SandboxOptions options;
+  options.cpu = 1000;  // no such CPU here: the worker runs anywhere
+  auto box = Sandbox::create(options);
+  ASSERT_TRUE(box) << box.error().message;
+  const RunOutcome o = (*box)->run(Script{"t.lua", parser_with("return { { a = 'x' } }")},
+                                   Page{"http://x.test/", 200, {}, "<p/>"}, test_limits());
+  EXPECT_TRUE(o.ok()) << o.error->message;
 }
 
 TEST(SandboxWorker, ParallelRunsFromManyThreads) {
