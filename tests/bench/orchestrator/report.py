@@ -175,7 +175,7 @@ def main():
                 notes.append(
                     f"{f1 / r1:.0%} of the host's largest VmRSS in the last minute is file-backed: pages of "
                     f"the LMDB map, i.e. the kernel's page cache, which the host unmaps every 10 s and "
-                    f"the kernel maps back a whole folio at a time (up to 1 MiB here) when a page is read. "
+                    f"the kernel maps back 64 KiB around every page read (fault-around). "
                     f"It follows what the store's writes touch, not the host's memory; RssAnon and the "
                     f"workers' RSS are the host's own memory (README.md, 'Reading the memory figures').")
         else:
