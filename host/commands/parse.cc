@@ -133,8 +133,12 @@ int run_parse(const ParseArgs& args) {
   const sandbox::Script script{std::filesystem::path(args.script).filename().string(),
                                std::move(*source)};
 
-  const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
-  const unsigned jobs = std::max(1u, std::min<unsigned>(args.jobs == 0 ? hw : args.jobs,
+  // Like nproc: the CPUs this process may use (taskset, cgroup cpusets),
+  // not all the machine has.
+  const std::vector<int> cpus = allowed_cpus();
+  const unsigned usable = cpus.empty() ? std::max(1u, std::thread::hardware_concurrency())
+                                       : static_cast<unsigned>(cpus.size());
+  const unsigned jobs = std::max(1u, std::min<unsigned>(args.jobs == 0 ? usable : args.jobs,
                                                         static_cast<unsigned>(args.pages.size())));
   // When the jobs fill every CPU this process may use, each job gets a CPU
   // of its own: its thread and its sandbox's worker are pinned there and
@@ -142,7 +146,6 @@ int run_parse(const ParseArgs& args) {
   // serves a thread more than there are workers, so that while one thread
   // reads a page or formats a result, the worker it freed already has the
   // next page.
-  const std::vector<int> cpus = allowed_cpus();
   const bool pinned = jobs > 1 && cpus.size() == jobs;
   const std::size_t n_threads = pinned ? jobs : std::min<std::size_t>(jobs + 1, args.pages.size());
   std::vector<std::unique_ptr<sandbox::Sandbox>> boxes;
@@ -217,7 +220,7 @@ Command register_parse(CLI::App& root, const Globals&) {
   app->add_option("--timeout", args->timeout,
                   "CPU time limit per page in seconds, or with a unit: 500ms, 2m (default 10)");
   app->add_option("-j,--jobs", args->jobs,
-                  "Pages parsed in parallel (default: the number of CPU cores)")
+                  "Pages parsed in parallel (default: the number of CPUs this process may use)")
       ->check(CLI::Range(1u, 256u));
   return Command{app, [args] { return run_parse(*args); }};
 }
