@@ -3,12 +3,14 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <random>
 #include <set>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -31,9 +33,17 @@ using StoreResult = std::expected<void, store::Error>;
 
 constexpr std::int32_t kRepairPriority = 50;
 constexpr auto kLeaseExtendEvery = std::chrono::seconds(30);
-// How often a long run gives back memory it holds but does not use (see
-// Impl::release_memory).
-constexpr auto kReleaseMemoryEvery = std::chrono::seconds(10);
+// How often a long run gives back memory it holds but does not use: the
+// store's mapped pages (release_map) and freed heap (trim_heap).
+constexpr auto kReleaseMapEvery = std::chrono::seconds(10);
+// How often freed heap memory is given back to the system (malloc_trim).
+constexpr auto kTrimHeapEvery = std::chrono::seconds(1);
+// The most tasks queued or claimed in one transaction. LMDB keeps the
+// buffers of the dirty pages of its largest write transaction for reuse and
+// never returns them; queueing every due source at once (hundreds, each in
+// its own part of the per-source index) made that the largest, and it grew
+// with the task table.
+constexpr std::size_t kTasksPerTxn = 32;
 constexpr std::array<store::TaskType, 3> kHandledTypes{
     store::TaskType::kExtract, store::TaskType::kValidate, store::TaskType::kRepair};
 
@@ -783,29 +793,39 @@ struct Orchestrator::Impl {
         due.push_back(s.name);
       }
     }
-    if (due.empty()) return;
-    auto r = st.update([&](store::WriteTxn& txn) -> std::expected<void, store::Error> {
-      const store::Time now = store::now();
-      for (const auto& name : due) {
-        store::NewTask t;
-        t.type = store::TaskType::kExtract;
-        t.source = name;
-        if (auto id = st.tasks().enqueue(txn, t, now); !id) return std::unexpected(id.error());
+    for (std::size_t first = 0; first < due.size(); first += kTasksPerTxn) {
+      const std::span<const std::string> chunk =
+          std::span(due).subspan(first, std::min(kTasksPerTxn, due.size() - first));
+      auto r = st.update([&](store::WriteTxn& txn) -> std::expected<void, store::Error> {
+        const store::Time now = store::now();
+        for (const auto& name : chunk) {
+          store::NewTask t;
+          t.type = store::TaskType::kExtract;
+          t.source = name;
+          if (auto id = st.tasks().enqueue(txn, t, now); !id) return std::unexpected(id.error());
+        }
+        return {};
+      });
+      if (!r) {  // the rest stay due and are tried at the next look
+        log("scheduler: cannot queue extractions: " + r.error().message);
+        return;
       }
-      return {};
-    });
-    if (!r) {
-      log("scheduler: cannot queue extractions: " + r.error().message);
-      return;
+      for (const auto& name : chunk) open_extract.insert(name);
     }
-    for (const auto& name : due) open_extract.insert(name);
   }
 
-  // Claims what fits in flight, in one transaction.
+  // Claims what fits in flight, kTasksPerTxn per transaction.
   void claim() {
-    const std::size_t room =
-        opt.max_in_flight > active.size() ? opt.max_in_flight - active.size() : 0;
-    if (room == 0) return;
+    for (;;) {
+      const std::size_t room =
+          opt.max_in_flight > active.size() ? opt.max_in_flight - active.size() : 0;
+      if (room == 0 || !claim_some(std::min(room, kTasksPerTxn))) return;
+    }
+  }
+
+  // Claims up to `room` tasks in one transaction; false when the queue had
+  // fewer (or the store failed), so there is no point asking again now.
+  bool claim_some(std::size_t room) {
     const auto lease = std::chrono::duration_cast<std::chrono::microseconds>(opt.lease);
     auto claimed = st.update(
         [&](store::WriteTxn& txn) -> std::expected<std::vector<store::Task>, store::Error> {
@@ -829,7 +849,7 @@ struct Orchestrator::Impl {
         });
     if (!claimed) {
       log("cannot claim tasks: " + claimed.error().message);
-      return;
+      return false;
     }
     queue_empty = claimed->size() < room || (opt.only_task && claimed->empty());
     for (auto& t : *claimed) {
@@ -839,6 +859,7 @@ struct Orchestrator::Impl {
       active.emplace(w->task.id, w);
       dispatch(w);
     }
+    return !queue_empty && !opt.only_task;
   }
   bool only_task_claimed = false;
 
@@ -952,17 +973,18 @@ struct Orchestrator::Impl {
   }
 
   // Best effort, both halves: a failure only leaves memory where it was.
-  void release_memory() {
-    // The store pages read since the last time: they are the kernel's page
-    // cache, not the host's memory, but every page ever read would stay in
-    // the host's RSS, which would then follow the store's size.
-    static_cast<void>(store::release_mapped_pages(st.env()));
-    // Freed heap: page bodies of varying sizes, allocated on one thread
-    // and freed on another, leave free memory scattered over several malloc
-    // arenas, which glibc keeps (the trim threshold is high so that it does
-    // not return and refetch memory at every page).
-    malloc_trim(0);
-  }
+  // The store pages read since the last time: they are the kernel's page
+  // cache, not the host's memory, but every page ever read would stay in
+  // the host's RSS, which would then follow the store's size.
+  void release_map() { static_cast<void>(store::release_mapped_pages(st.env())); }
+
+  // Freed heap: page bodies of varying sizes, allocated on one thread and
+  // freed on another, and each transaction's buffers leave free memory
+  // scattered over several malloc arenas, which glibc keeps (the trim
+  // threshold is high so that it does not return and refetch memory at
+  // every page). Every second, so that what the host holds is what it uses
+  // and not the most it used in a while.
+  void trim_heap() { malloc_trim(0); }
 
   void refresh_queued() {
     auto txn = st.read();
@@ -1021,7 +1043,8 @@ struct Orchestrator::Impl {
     auto last_extend = Clock::now();
     auto last_count = Clock::time_point{};
     auto last_prune = Clock::now();
-    auto last_release = Clock::now();
+    auto last_release_map = Clock::now();
+    auto last_trim = Clock::now();
     std::optional<Clock::time_point> drain_until;
     bool scheduled_once = false;
 
@@ -1051,9 +1074,13 @@ struct Orchestrator::Impl {
         prune_history();
         last_prune = now;
       }
-      if (now - last_release >= kReleaseMemoryEvery) {
-        release_memory();
-        last_release = now;
+      if (now - last_release_map >= kReleaseMapEvery) {
+        release_map();
+        last_release_map = now;
+      }
+      if (now - last_trim >= kTrimHeapEvery) {
+        trim_heap();
+        last_trim = now;
       }
       if (now - last_count >= std::chrono::milliseconds(500)) {
         refresh_queued();
