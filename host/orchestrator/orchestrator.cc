@@ -972,10 +972,10 @@ struct Orchestrator::Impl {
     }
   }
 
-  // Best effort, both halves: a failure only leaves memory where it was.
   // The store pages read since the last time: they are the kernel's page
   // cache, not the host's memory, but every page ever read would stay in
-  // the host's RSS, which would then follow the store's size.
+  // the host's RSS, which would then follow the store's size. Best effort,
+  // as is trim_heap(): a failure only leaves memory where it was.
   void release_map() { static_cast<void>(store::release_mapped_pages(st.env())); }
 
   // Freed heap: page bodies of varying sizes, allocated on one thread and
