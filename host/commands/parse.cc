@@ -1,7 +1,5 @@
 // host parse SCRIPT PAGE... : runs a parser over saved pages and prints the
 // records as JSON Lines. The tool a parser author iterates with.
-#include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +14,7 @@
 #include <vector>
 
 #include "host/cli/cli.h"
+#include "host/util/cpus.h"
 #include "host/util/files.h"
 #include "sandbox/sandbox.h"
 
@@ -89,26 +88,6 @@ PageResult parse_one(sandbox::Sandbox& box, const sandbox::Script& script, const
   return r;
 }
 
-// The CPUs this process may run on, in order; empty if that cannot be read.
-std::vector<int> allowed_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return {};
-  std::vector<int> cpus;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  }
-  return cpus;
-}
-
-// Best effort: a thread that cannot be pinned runs where the kernel puts it.
-void pin_current_thread(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu, &set);
-  (void)::pthread_setaffinity_np(::pthread_self(), sizeof set, &set);
-}
-
 int run_parse(const ParseArgs& args) {
   sandbox::Limits limits;
   if (!args.max_memory.empty()) {
@@ -133,13 +112,10 @@ int run_parse(const ParseArgs& args) {
   const sandbox::Script script{std::filesystem::path(args.script).filename().string(),
                                std::move(*source)};
 
-  // Like nproc: the CPUs this process may use (taskset, cgroup cpusets),
-  // not all the machine has.
-  const std::vector<int> cpus = allowed_cpus();
-  const unsigned usable = cpus.empty() ? std::max(1u, std::thread::hardware_concurrency())
-                                       : static_cast<unsigned>(cpus.size());
-  const unsigned jobs = std::max(1u, std::min<unsigned>(args.jobs == 0 ? usable : args.jobs,
-                                                        static_cast<unsigned>(args.pages.size())));
+  const std::vector<int> cpus = util::allowed_cpus();
+  const unsigned jobs =
+      std::max(1u, std::min<unsigned>(args.jobs == 0 ? util::usable_cpu_count() : args.jobs,
+                                      static_cast<unsigned>(args.pages.size())));
   // When the jobs fill every CPU this process may use, each job gets a CPU
   // of its own: its thread and its sandbox's worker are pinned there and
   // hand pages back and forth as on one core. Otherwise one shared sandbox
@@ -148,7 +124,7 @@ int run_parse(const ParseArgs& args) {
   // next page.
   const bool pinned = jobs > 1 && cpus.size() == jobs;
   const std::size_t n_threads = pinned ? jobs : std::min<std::size_t>(jobs + 1, args.pages.size());
-  std::vector<std::unique_ptr<sandbox::Sandbox>> boxes;
+  std::vector<std::unique_ptr<sandbox::Sandbox>> boxes;  // one per job when pinned
   for (std::size_t b = 0; b < (pinned ? jobs : 1); ++b) {
     sandbox::SandboxOptions options;
     options.workers = pinned ? 1 : jobs;
@@ -183,7 +159,7 @@ int run_parse(const ParseArgs& args) {
   std::vector<std::thread> threads;
   for (std::size_t t = 0; t < n_threads; ++t) {
     threads.emplace_back([&, t] {
-      if (pinned) pin_current_thread(cpus[t]);
+      if (pinned) util::pin_current_thread(cpus[t]);
       sandbox::Sandbox& box = *boxes[pinned ? t : 0];
       for (std::size_t i = next++; i < args.pages.size(); i = next++) {
         PageResult r = parse_one(box, script, args.pages[i], args.url, limits);

@@ -9,6 +9,7 @@
 #include "host/cli/open_store.h"
 #include "host/config/effective.h"
 #include "host/pipeline/silver_records.h"
+#include "host/util/cpus.h"
 #include "sandbox/sandbox.h"
 
 namespace host::cli {
@@ -70,8 +71,8 @@ int run_reprocess(const Globals& g, const ReprocessArgs& a) {
   if (jobs.empty()) {
     return fail("source '" + a.source + "' has no stored pages to reprocess");
   }
-  const unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(),
-                                                           static_cast<unsigned>(jobs.size())));
+  const unsigned workers = std::max(
+      1u, std::min<unsigned>(util::usable_cpu_count(), static_cast<unsigned>(jobs.size())));
   sandbox::SandboxOptions options;
   options.workers = workers;
   auto box = sandbox::Sandbox::create(options);

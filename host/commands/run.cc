@@ -20,6 +20,7 @@
 #include "host/lifecycle/dropin.h"
 #include "host/orchestrator/orchestrator.h"
 #include "host/orchestrator/run_lock.h"
+#include "host/util/cpus.h"
 #include "host/util/time_format.h"
 
 namespace host::cli {
@@ -32,8 +33,6 @@ struct ExtractArgs {
   bool wait = false;
   std::string timeout = "5m";
 };
-
-unsigned default_workers() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 // Where the run's lines go: a live progress line on a terminal, plain
 // timestamped lines otherwise.
@@ -236,7 +235,7 @@ int run_run(const Globals& g, const RunArgs& a) {
   if (!st) return fail(st.error());
   auto lock = orchestrator::RunLock::acquire(g.data_dir);
   if (!lock) return fail(lock.error());
-  const unsigned workers = a.workers != 0 ? a.workers : default_workers();
+  const unsigned workers = a.workers != 0 ? a.workers : util::usable_cpu_count();
   std::error_code ec;
   const bool have_scripts = std::filesystem::is_directory(a.scripts, ec);
   if (a.scripts_given && !have_scripts) {
@@ -446,7 +445,7 @@ Command register_run(CLI::App& root, const Globals& globals) {
       "once");
   app->add_flag("--once", a->once, "Drain what is due now, then exit");
   app->add_option("--workers", a->workers,
-                  "Parser worker processes (default: the number of CPU cores)")
+                  "Parser worker processes (default: the number of CPUs this process may use)")
       ->check(CLI::Range(1u, 256u));
   app->add_option("--in-flight", a->in_flight, "Tasks in flight at once (default 64)")
       ->check(CLI::Range(1u, 10000u));

@@ -70,6 +70,21 @@ std::string cpus_allowed(pid_t pid) {
   return "";
 }
 
+// Runs a one-record parser (so the worker has started, affinity and all)
+// and returns the one child process that was not in `before`; -1 (with a
+// failure recorded) if the run failed or there is not exactly one.
+pid_t run_and_find_new_worker(Sandbox& box, const std::set<pid_t>& before) {
+  const RunOutcome o = box.run(Script{"t.lua", parser_with("return { { a = 'x' } }")},
+                               Page{"http://x.test/", 200, {}, "<p/>"}, test_limits());
+  EXPECT_TRUE(o.ok()) << o.error->message;
+  std::vector<pid_t> fresh;
+  for (pid_t pid : child_pids()) {
+    if (!before.contains(pid)) fresh.push_back(pid);
+  }
+  EXPECT_EQ(fresh.size(), 1u);
+  return o.ok() && fresh.size() == 1 ? fresh[0] : -1;
+}
+
 void expect_fake_healthy(Sandbox& box) {
   const RunOutcome o = run_mode(box, "ok");
   ASSERT_TRUE(o.ok()) << o.error->message;
@@ -171,26 +186,20 @@ TEST(SandboxWorker, WorkersRunOnTheCpuTheyArePinnedTo) {
   options.cpu = cpu;
   auto box = Sandbox::create(options);
   ASSERT_TRUE(box) << box.error().message;
-  // A finished run means the worker has set its affinity and started.
-  const RunOutcome o = (*box)->run(Script{"t.lua", parser_with("return { { a = 'x' } }")},
-                                   Page{"http://x.test/", 200, {}, "<p/>"}, test_limits());
-  ASSERT_TRUE(o.ok()) << o.error->message;
-  std::vector<pid_t> fresh;
-  for (pid_t pid : child_pids()) {
-    if (!before.contains(pid)) fresh.push_back(pid);
-  }
-  ASSERT_EQ(fresh.size(), 1u);
-  EXPECT_EQ(cpus_allowed(fresh[0]), std::to_string(cpu));
+  const pid_t worker = run_and_find_new_worker(**box, before);
+  ASSERT_GT(worker, 0);
+  EXPECT_EQ(cpus_allowed(worker), std::to_string(cpu));
 }
 
 TEST(SandboxWorker, ACpuThatCannotBeUsedLeavesTheWorkerUnpinned) {
+  const std::set<pid_t> before = child_pids();
   SandboxOptions options;
   options.cpu = 1000;  // no such CPU here: the worker runs anywhere
   auto box = Sandbox::create(options);
   ASSERT_TRUE(box) << box.error().message;
-  const RunOutcome o = (*box)->run(Script{"t.lua", parser_with("return { { a = 'x' } }")},
-                                   Page{"http://x.test/", 200, {}, "<p/>"}, test_limits());
-  EXPECT_TRUE(o.ok()) << o.error->message;
+  const pid_t worker = run_and_find_new_worker(**box, before);
+  ASSERT_GT(worker, 0);
+  EXPECT_EQ(cpus_allowed(worker), cpus_allowed(::getpid()));
 }
 
 TEST(SandboxWorker, ParallelRunsFromManyThreads) {
