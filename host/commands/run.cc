@@ -21,6 +21,7 @@
 #include "host/orchestrator/orchestrator.h"
 #include "host/orchestrator/run_lock.h"
 #include "host/util/cpus.h"
+#include "host/util/heap.h"
 #include "host/util/time_format.h"
 
 namespace host::cli {
@@ -217,6 +218,7 @@ std::expected<orchestrator::Summary, std::string> drive(orchestrator::Orchestrat
 }
 
 int run_run(const Globals& g, const RunArgs& a) {
+  util::tune_heap_for_long_run();  // first: before any thread starts
   Console console;
   // Before any thread starts: every thread inherits the blocked signals.
   orchestrator::Orchestrator* current = nullptr;

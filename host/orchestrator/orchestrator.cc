@@ -978,12 +978,12 @@ struct Orchestrator::Impl {
   // as is trim_heap(): a failure only leaves memory where it was.
   void release_map() { static_cast<void>(store::release_mapped_pages(st.env())); }
 
-  // Freed heap: page bodies of varying sizes, allocated on one thread and
-  // freed on another, and each transaction's buffers leave free memory
-  // scattered over several malloc arenas, which glibc keeps (the trim
-  // threshold is high so that it does not return and refetch memory at
-  // every page). Every second, so that what the host holds is what it uses
-  // and not the most it used in a while.
+  // Freed heap: page bodies, results and each transaction's buffers come
+  // and go in bursts, and glibc keeps what they freed (the trim threshold is
+  // high so that it does not return and refetch memory at every page).
+  // Every second, so that what the host holds is what it uses and not the
+  // most it used in a while. (`host run` keeps every thread on the main
+  // heap, which malloc_trim can return in full: util/heap.h.)
   void trim_heap() { malloc_trim(0); }
 
   void refresh_queued() {
