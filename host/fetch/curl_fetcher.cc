@@ -197,6 +197,8 @@ struct Job {
 
 // --- libcurl callbacks: noexcept, nothing thrown crosses into libcurl -----------
 
+constexpr std::uint64_t kReserveBodyUpTo = std::uint64_t{1} << 20;
+
 bool check_headers(Transfer& t) {
   if (t.status < 200 || t.status > 299) {
     t.stopped_after_headers = true;
@@ -213,6 +215,15 @@ bool check_headers(Transfer& t) {
                                  " bytes, more than fetch.max_body (" + size_text(t.body_cap) + ")",
                              t.status);
       return false;
+    }
+    // One buffer of the announced size instead of a string doubling its way
+    // up (16, 32, 64, 128 KiB for a 100 KB page): the fewer short-lived
+    // blocks, the fewer holes left in the heap for long-lived ones to pin.
+    // Compressed bodies outgrow it and grow as before; past 1 MiB too, so
+    // that a server announcing more than it sends cannot make every
+    // transfer hold fetch.max_body.
+    if (ec == std::errc() && announced > t.body.capacity()) {
+      t.body.reserve(std::min<std::uint64_t>(announced, kReserveBodyUpTo));
     }
   }
   if (t.check_content) {
