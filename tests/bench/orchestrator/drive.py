@@ -3,7 +3,7 @@
 
     drive.py once --host H --data DIR --scripts DIR --workers W --in-flight N --log FILE --json FILE
     drive.py soak --host H --data DIR --scripts DIR --workers W --in-flight N --minutes M
-                  [--sample-every 10] [--warmup 60] [--stop-timeout 30] --log FILE --json FILE
+                  [--sample-every 2] [--warmup 60] [--stop-timeout 30] --log FILE --json FILE
 
 once: `host run --once`; measures the wall time until it exits, the host's
 peak RSS (VmHWM polled every 0.2 s, and getrusage's ru_maxrss of the process
@@ -232,11 +232,12 @@ def soak(a):
                     "cpu_s": cpu_s(proc.pid),
                     "workers_rss_kb": sorted((w["last_rss"] for w in sampler.workers.values()),
                                              reverse=True)})
-                print(f"drive.py: soak {now:6.0f} s: RSS {s.get('VmRSS', 0) / 1024:7.1f} MiB "
-                      f"(anon {s.get('RssAnon', 0) / 1024:6.1f}, file {s.get('RssFile', 0) / 1024:6.1f}), "
-                      f"{counter.ok} extracted, {counter.failed} failed; workers "
-                      + " ".join(f"{w['last_rss'] / 1024:.0f}" for w in sampler.workers.values())
-                      + " MiB", file=sys.stderr, flush=True)
+                if round(now) % 10 < a.sample_every:  # a line every 10 s
+                    print(f"drive.py: soak {now:6.0f} s: RSS {s.get('VmRSS', 0) / 1024:7.1f} MiB "
+                          f"(anon {s.get('RssAnon', 0) / 1024:6.1f}, file {s.get('RssFile', 0) / 1024:6.1f}), "
+                          f"{counter.ok} extracted, {counter.failed} failed; workers "
+                          + " ".join(f"{w['last_rss'] / 1024:.0f}" for w in sampler.workers.values())
+                          + " MiB", file=sys.stderr, flush=True)
             next_sample += a.sample_every
         if now >= duration:
             break
@@ -282,7 +283,7 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--in-flight", type=int, default=64)
     ap.add_argument("--minutes", type=float, default=10)
-    ap.add_argument("--sample-every", type=float, default=10)
+    ap.add_argument("--sample-every", type=float, default=2)
     ap.add_argument("--warmup", type=float, default=60)
     ap.add_argument("--stop-timeout", type=float, default=30)
     ap.add_argument("--scripts", required=True, help="the drop-in directory host run watches")
