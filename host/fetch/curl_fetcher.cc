@@ -195,9 +195,10 @@ struct Job {
   std::unique_ptr<Transfer> transfer;
 };
 
-// --- libcurl callbacks: noexcept, nothing thrown crosses into libcurl -----------
-
+// The most a body's buffer is sized to up front, from its Content-Length.
 constexpr std::uint64_t kReserveBodyUpTo = std::uint64_t{1} << 20;
+
+// --- libcurl callbacks: noexcept, nothing thrown crosses into libcurl -----------
 
 bool check_headers(Transfer& t) {
   if (t.status < 200 || t.status > 299) {

@@ -10,9 +10,10 @@ namespace host::util {
 // results), in bursts; each thread arena kept the high-water of its bursts
 // at its top, which malloc_trim does not return, so the host's memory crept
 // upward for as long as the run lasted while its live bytes stayed flat
-// (tests/bench/orchestrator/README.md). From the main heap, the run's
-// periodic malloc_trim returns all of it. Throughput was unchanged: the
-// threads spend their time waiting on the network, the sandbox and the disk.
+// (tests/bench/orchestrator/README.md). On the main heap, the run's
+// periodic malloc_trim returns the free top and every free page; what it
+// cannot return is a page that a live block still sits in. Throughput was
+// unchanged: the threads wait on the network, the sandbox and the disk.
 void tune_heap_for_long_run();
 
 }  // namespace host::util
