@@ -218,7 +218,8 @@ std::expected<orchestrator::Summary, std::string> drive(orchestrator::Orchestrat
 }
 
 int run_run(const Globals& g, const RunArgs& a) {
-  util::tune_heap_for_long_run();  // first: before any thread starts
+  // First: the heap setting only reaches threads that have not allocated.
+  util::tune_heap_for_long_run();
   Console console;
   // Before any thread starts: every thread inherits the blocked signals.
   orchestrator::Orchestrator* current = nullptr;

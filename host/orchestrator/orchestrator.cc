@@ -983,7 +983,7 @@ struct Orchestrator::Impl {
   // high so that it does not return and refetch memory at every page).
   // Every second, so that what the host holds is what it uses and not the
   // most it used in a while. (`host run` keeps every thread on the main
-  // heap, which malloc_trim can return in full: util/heap.h.)
+  // heap, whose free top and free pages malloc_trim returns: util/heap.h.)
   void trim_heap() { malloc_trim(0); }
 
   void refresh_queued() {

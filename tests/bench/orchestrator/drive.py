@@ -215,6 +215,7 @@ def soak(a):
     duration = a.minutes * 60
     warmup = min(a.warmup, duration / 2)
     next_sample = 0.0
+    print_every = max(1, round(10 / a.sample_every))
     data_mdb = os.path.join(a.data, "data.mdb")
     while True:
         now = time.monotonic() - t0
@@ -232,7 +233,7 @@ def soak(a):
                     "cpu_s": cpu_s(proc.pid),
                     "workers_rss_kb": sorted((w["last_rss"] for w in sampler.workers.values()),
                                              reverse=True)})
-                if round(now) % 10 < a.sample_every:  # a line every 10 s
+                if (len(samples) - 1) % print_every == 0:  # a line every 10 s
                     print(f"drive.py: soak {now:6.0f} s: RSS {s.get('VmRSS', 0) / 1024:7.1f} MiB "
                           f"(anon {s.get('RssAnon', 0) / 1024:6.1f}, file {s.get('RssFile', 0) / 1024:6.1f}), "
                           f"{counter.ok} extracted, {counter.failed} failed; workers "
