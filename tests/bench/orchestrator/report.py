@@ -23,6 +23,48 @@ def mib(kb):
     return f"{kb / 1024:.1f} MiB" if kb else "-"
 
 
+def windows(s):
+    """The minute after warm-up and the last minute of a soak's samples (None when too few).
+
+    The host's own memory (RssAnon) is judged by each window's median: a single
+    sample lands anywhere between bursts (64 pages in flight, results waiting
+    for a commit), a swing of +-1 MiB, and the largest of a window measures the
+    biggest burst it caught, not growth. Growth moves the median; a burst does
+    not.
+    """
+    samples = s["samples"]
+    warm = next((x for x in samples if x["t"] >= s["warmup_s"]), None)
+    if warm is None:
+        return None
+    end = samples[-1]
+    first = [x for x in samples if warm["t"] <= x["t"] < warm["t"] + 60] or [warm]
+    last = [x for x in samples if x["t"] >= end["t"] - 60] or [end]
+    return warm, end, first, last
+
+
+def trend(s, key):
+    """The least-squares line through every sample after warm-up: its values at
+    the first and the last of them (None with fewer than 3). Unlike two windows,
+    it does not depend on which minute happens to start or end the run."""
+    xs = [x for x in s["samples"] if x["t"] >= s["warmup_s"]]
+    if len(xs) < 3:
+        return None
+    slope, intercept = statistics.linear_regression([x["t"] for x in xs], [x[key] for x in xs])
+    return intercept + slope * xs[0]["t"], intercept + slope * xs[-1]["t"]
+
+
+def median(window, key):
+    return statistics.median(x[key] for x in window)
+
+
+def growth(a, b):
+    return (b - a) / max(1, a) * 100
+
+
+def pct(a, b):
+    return f"{growth(a, b):+.1f}%"
+
+
 def verify_figures(log, name):
     """(passed, silver records checked, first lines of a failure) of `host verify`."""
     rc = load(f"{log}/{name}.verify.json", {}).get("rc")
@@ -44,6 +86,7 @@ def main():
     ap.add_argument("--workers", type=int, required=True)
     ap.add_argument("--in-flight", required=True)
     ap.add_argument("--soak-minutes", type=float, required=True)
+    ap.add_argument("--soak-age-minutes", type=float, default=0)
     ap.add_argument("--soak-interval", required=True)
     ap.add_argument("--soak-in-flight", type=int, required=True)
     ap.add_argument("--setup-s", type=float, required=True)
@@ -103,15 +146,42 @@ def main():
                               "records_stored": v_records, "pages_per_s": pages / r["wall_s"],
                               "failures": failures}
 
+    age = load(f"{log}/age.json") if a.soak_minutes and a.soak_age_minutes else None
+    if a.soak_minutes and a.soak_age_minutes and age is None:
+        row("ageing: run", "did not run", "", False)
+    if age is not None:
+        # Not judged for memory: a store with nothing in it grows its B-trees,
+        # free list and LMDB's write buffers in its first minutes, and the host's
+        # heap with them (README.md). Judged for what every run must do.
+        p = "ageing the store:"
+        lg = age["log"]
+        age_failures = max(lg["failed"], (lg.get("summary") or {}).get("failed", 0))
+        row(f"{p} host run", f"{age['run_s'] / 60:.1f} min, {age['extracted_at_stop']} extractions "
+            f"({age['extracted_at_stop'] / age['run_s']:.0f} pages/s)", f"{a.soak_age_minutes:g} min",
+            not age["exited_by_itself"])
+        row(f"{p} failures", str(age_failures), "0", age_failures == 0)
+        w = windows(age)
+        if w:
+            _, _, first, last = w
+            a0, a1 = median(first, "anon_kb"), median(last, "anon_kb")
+            row(f"{p} host's own memory (RssAnon) from an empty store, median of the minute after warm-up -> last minute",
+                f"{mib(a0)} -> {mib(a1)} ({pct(a0, a1)})", "(reported)")
+        line = trend(age, "anon_kb")
+        if line:
+            row(f"{p}   RssAnon, least-squares line through every sample after warm-up", f"{mib(line[0])} -> {mib(line[1])} "
+                f"({pct(*line)})", "(reported)")
+        row(f"{p} SIGINT -> exit", f"exit {age['exit_code']}" + (" (killed)" if age["killed"] else ""),
+            "exit 0", age["exit_code"] == 0 and not age["killed"])
+        results["ageing"] = {"run": age, "failures": age_failures}
+
     s = load(f"{log}/soak.json") if a.soak_minutes else None
     if a.soak_minutes and s is None:
         row("soak: run", "did not run", "", False)
     if s is not None:
         p = "soak:"
         lg = s["log"]
-        samples = s["samples"]
-        warm = next((x for x in samples if x["t"] >= s["warmup_s"]), None)
-        end = samples[-1] if samples else None
+        w = windows(s)
+        warm, end = (w[0], w[1]) if w else (None, None)
         status = load(f"{log}/soak.status.json", {})
         status_rc = load(f"{log}/soak.status.rc.json", {})
         tasks = status.get("totals", {}).get("tasks", {})
@@ -128,29 +198,15 @@ def main():
             f"(source.interval {a.soak_interval})")
         row(f"{p} failures", str(failures), "0", failures == 0)
         if warm and end:
-            def growth(a, b):
-                return (b - a) / max(1, a) * 100
-
-            def pct(a, b):
-                return f"{growth(a, b):+.1f}%"
-
-            # Two windows, the minute after warm-up and the last minute. The
-            # host's own memory (RssAnon) is judged by each window's median:
-            # a single sample lands anywhere between bursts (64 pages in
-            # flight, results waiting for a commit), a swing of +-1 MiB, and
-            # the largest of a window measures the biggest burst it caught,
-            # not growth. Growth moves the median; a burst does not. The
-            # largest is reported beside it. The file-backed part is a
-            # saw-tooth (the host unmaps the store every 10 s), so VmRSS and
-            # RssFile are compared by their largest samples.
-            first = [x for x in samples if warm["t"] <= x["t"] < warm["t"] + 60] or [warm]
-            last = [x for x in samples if x["t"] >= end["t"] - 60] or [end]
+            # Two windows, the minute after warm-up and the last minute
+            # (windows()). RssAnon is judged by their medians, the largest
+            # samples reported beside. The file-backed part is a saw-tooth
+            # (the host unmaps the store every 10 s), so VmRSS and RssFile are
+            # compared by their largest samples.
+            first, last = w[2], w[3]
 
             def peak(window, key):
                 return max(x[key] for x in window)
-
-            def median(window, key):
-                return statistics.median(x[key] for x in window)
 
             def workers(x):
                 return sum(x.get("workers_rss_kb", []))
@@ -162,15 +218,17 @@ def main():
                 f"{mib(end['rss_kb'])} (anon {mib(end['anon_kb'])}, file {mib(end['file_kb'])})",
                 "(reported)")
             a0, a1 = median(first, "anon_kb"), median(last, "anon_kb")
-            row(f"{p} host's own memory (RssAnon), median of the minute after warm-up -> last minute",
+            row(f"{p} host's own memory (RssAnon), median of the minute after warm-up -> last minute"
+                + (f" (store aged {a.soak_age_minutes:g} min)" if a.soak_age_minutes else ""),
                 f"{mib(a0)} -> {mib(a1)} ({pct(a0, a1)}; {len(first)} and {len(last)} samples)",
                 "< 5%", growth(a0, a1) < 5)
             m0, m1 = peak(first, "anon_kb"), peak(last, "anon_kb")
             row(f"{p}   RssAnon, largest sample of the same windows", f"{mib(m0)} -> {mib(m1)} ({pct(m0, m1)})",
                 "(reported)")
-            half = next((x for x in samples if x["t"] >= s["run_s"] / 2), warm)
-            row(f"{p}   RssAnon, {half['t']:.0f} s -> end", pct(half["anon_kb"], end["anon_kb"]),
-                "(reported)")
+            line = trend(s, "anon_kb")
+            if line:
+                row(f"{p}   RssAnon, least-squares line through every sample after warm-up",
+                    f"{mib(line[0])} -> {mib(line[1])} ({pct(*line)})", "(reported)")
             if workers(warm) and workers(end):
                 w0 = statistics.median(workers(x) for x in first)
                 w1 = statistics.median(workers(x) for x in last)
@@ -217,7 +275,8 @@ def main():
 
     print()
     print(f"Orchestrator benchmark: {a.sources} sources on 127.0.0.1, {a.latency_ms:g} ms latency per "
-          f"response, {a.workers} workers; soak {a.soak_minutes:g} min, in-flight {a.soak_in_flight}")
+          f"response, {a.workers} workers; soak {a.soak_minutes:g} min, in-flight {a.soak_in_flight}"
+          + (f", on a store aged {a.soak_age_minutes:g} min by an earlier host run" if a.soak_age_minutes else ""))
     print(f"store set-up: {a.sources} x 'host add' in {a.setup_s:.1f} s; fetch.max_per_host 64 "
           f"(the setting's maximum; every source is on one host)")
     if server:

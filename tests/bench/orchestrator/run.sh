@@ -4,12 +4,15 @@
 # RSS must grow less than 5%. See README.md.
 #
 #   bash tests/bench/orchestrator/run.sh [--sources N] [--latency-ms MS] [--in-flight "64 256"]
-#        [--workers N] [--soak-minutes M] [--soak-interval DURATION] [--soak-in-flight N]
-#        [--out DIR] [--wait-idle SECONDS]
+#        [--workers N] [--soak-minutes M] [--soak-age-minutes M] [--soak-interval DURATION]
+#        [--soak-in-flight N] [--out DIR] [--wait-idle SECONDS]
 #
-# SOAK_MINUTES (default 10; 0 skips the soak) and BUILD_DIR (default build-bench) may also be set
-# in the environment. Exit status: 0 when every target is met, 1 when one is missed, 2 when the
-# benchmark could not run (build, fixture server, store set-up).
+# The judged soak runs a new host process on a store that an earlier `host run` has already
+# filled for --soak-age-minutes (default 10; 0 soaks a store with nothing in it yet). See
+# README.md, "Why the soak starts on an aged store". SOAK_MINUTES (default 10; 0 skips the soak),
+# SOAK_AGE_MINUTES and BUILD_DIR (default build-bench) may also be set in the environment.
+# Exit status: 0 when every target is met, 1 when one is missed, 2 when the benchmark could not
+# run (build, fixture server, store set-up).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -22,12 +25,13 @@ LATENCY_MS=100
 IN_FLIGHT="64 256"
 WORKERS=2
 SOAK_MINUTES=${SOAK_MINUTES:-10}
+SOAK_AGE_MINUTES=${SOAK_AGE_MINUTES:-10}
 SOAK_INTERVAL=1s
 SOAK_IN_FLIGHT=64
 OUT=$ROOT/tests/bench/out/orchestrator
 WAIT_IDLE=0
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 while [ $# -gt 0 ]; do
   case $1 in
     --sources) SOURCES=$2; shift 2 ;;
@@ -35,6 +39,7 @@ while [ $# -gt 0 ]; do
     --in-flight) IN_FLIGHT=$2; shift 2 ;;
     --workers) WORKERS=$2; shift 2 ;;
     --soak-minutes) SOAK_MINUTES=$2; shift 2 ;;
+    --soak-age-minutes) SOAK_AGE_MINUTES=$2; shift 2 ;;
     --soak-interval) SOAK_INTERVAL=$2; shift 2 ;;
     --soak-in-flight) SOAK_IN_FLIGHT=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
@@ -161,8 +166,17 @@ if [ "$SOAK_MINUTES" != 0 ]; then
   cp -a "$TEMPLATE" "$dir"
   "$HOST" --data "$dir" config set source.interval "$SOAK_INTERVAL" >> "$LOG/setup.log" 2>&1 ||
     { say "run.sh: host config set source.interval $SOAK_INTERVAL failed"; exit 2; }
+  if [ "$SOAK_AGE_MINUTES" != 0 ]; then
+    # An unjudged run that fills the store the way weeks of use would start to: runs, history,
+    # metrics and superseded records, and B-trees of their working depth.
+    say "run.sh: ageing the soak's store: host run --workers $WORKERS --in-flight $SOAK_IN_FLIGHT" \
+        "for $SOAK_AGE_MINUTES min, then a new host process for the soak"
+    "$PY" "$HERE/drive.py" soak --host "$HOST" --data "$dir" --scripts "$SCRIPTS" \
+      --workers "$WORKERS" --in-flight "$SOAK_IN_FLIGHT" --minutes "$SOAK_AGE_MINUTES" \
+      --log "$LOG/age.log" --json "$LOG/age.json" || { say "run.sh: drive.py failed"; exit 2; }
+  fi
   say "run.sh: soak: host run --workers $WORKERS --in-flight $SOAK_IN_FLIGHT for $SOAK_MINUTES min" \
-      "(source.interval $SOAK_INTERVAL), RSS sampled every 10 s"
+      "(source.interval $SOAK_INTERVAL), RSS sampled every 2 s"
   "$PY" "$HERE/drive.py" soak --host "$HOST" --data "$dir" --scripts "$SCRIPTS" \
     --workers "$WORKERS" --in-flight "$SOAK_IN_FLIGHT" --minutes "$SOAK_MINUTES" --log "$LOG/soak.log" \
     --json "$LOG/soak.json" || { say "run.sh: drive.py failed"; exit 2; }
@@ -174,6 +188,6 @@ trap - EXIT
 
 # ---- report ---------------------------------------------------------------------
 "$PY" "$HERE/report.py" --log "$LOG" --out "$OUT" --sources "$SOURCES" --latency-ms "$LATENCY_MS" \
-  --workers "$WORKERS" --in-flight "$IN_FLIGHT" --soak-minutes "$SOAK_MINUTES" \
+  --workers "$WORKERS" --in-flight "$IN_FLIGHT" --soak-minutes "$SOAK_MINUTES" --soak-age-minutes "$SOAK_AGE_MINUTES" \
   --soak-interval "$SOAK_INTERVAL" --soak-in-flight "$SOAK_IN_FLIGHT" --setup-s "$SETUP_S" \
   --busy "$BUSY_BEFORE" "$BUSY_AFTER"
