@@ -148,7 +148,7 @@ def main():
 
     age = load(f"{log}/age.json") if a.soak_minutes and a.soak_age_minutes else None
     if a.soak_minutes and a.soak_age_minutes and age is None:
-        row("ageing: run", "did not run", "", False)
+        row("ageing the store: run", "did not run", "", False)
     if age is not None:
         # Not judged for memory: a store with nothing in it grows its B-trees,
         # free list and LMDB's write buffers in its first minutes, and the host's
@@ -164,12 +164,13 @@ def main():
         if w:
             _, _, first, last = w
             a0, a1 = median(first, "anon_kb"), median(last, "anon_kb")
-            row(f"{p} host's own memory (RssAnon) from an empty store, median of the minute after warm-up -> last minute",
+            row(f"{p} host's own memory (RssAnon) from an empty store, "
+                "median of the minute after warm-up -> last minute",
                 f"{mib(a0)} -> {mib(a1)} ({pct(a0, a1)})", "(reported)")
         line = trend(age, "anon_kb")
         if line:
-            row(f"{p}   RssAnon, least-squares line through every sample after warm-up", f"{mib(line[0])} -> {mib(line[1])} "
-                f"({pct(*line)})", "(reported)")
+            row(f"{p}   RssAnon, least-squares line through every sample after warm-up",
+                f"{mib(line[0])} -> {mib(line[1])} ({pct(*line)})", "(reported)")
         row(f"{p} SIGINT -> exit", f"exit {age['exit_code']}" + (" (killed)" if age["killed"] else ""),
             "exit 0", age["exit_code"] == 0 and not age["killed"])
         results["ageing"] = {"run": age, "failures": age_failures}
@@ -276,7 +277,8 @@ def main():
     print()
     print(f"Orchestrator benchmark: {a.sources} sources on 127.0.0.1, {a.latency_ms:g} ms latency per "
           f"response, {a.workers} workers; soak {a.soak_minutes:g} min, in-flight {a.soak_in_flight}"
-          + (f", on a store aged {a.soak_age_minutes:g} min by an earlier host run" if a.soak_age_minutes else ""))
+          + (f", on a store aged {a.soak_age_minutes:g} min by an earlier host run"
+             if a.soak_age_minutes else ""))
     print(f"store set-up: {a.sources} x 'host add' in {a.setup_s:.1f} s; fetch.max_per_host 64 "
           f"(the setting's maximum; every source is on one host)")
     if server:

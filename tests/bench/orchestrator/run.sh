@@ -49,6 +49,12 @@ while [ $# -gt 0 ]; do
   esac
 done
 [[ $SOURCES =~ ^[0-9]+$ && $SOURCES -ge 1 ]] || { echo "run.sh: --sources must be >= 1" >&2; exit 2; }
+for m in "$SOAK_MINUTES" "$SOAK_AGE_MINUTES"; do
+  [[ $m =~ ^[0-9]+([.][0-9]+)?$ ]] ||
+    { echo "run.sh: '$m' is not a number of minutes (--soak-minutes, --soak-age-minutes)" >&2; exit 2; }
+done
+[[ $SOAK_MINUTES =~ ^0+([.]0+)?$ ]] && SOAK_MINUTES=0
+[[ $SOAK_AGE_MINUTES =~ ^0+([.]0+)?$ ]] && SOAK_AGE_MINUTES=0
 
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -167,8 +173,9 @@ if [ "$SOAK_MINUTES" != 0 ]; then
   "$HOST" --data "$dir" config set source.interval "$SOAK_INTERVAL" >> "$LOG/setup.log" 2>&1 ||
     { say "run.sh: host config set source.interval $SOAK_INTERVAL failed"; exit 2; }
   if [ "$SOAK_AGE_MINUTES" != 0 ]; then
-    # An unjudged run that fills the store the way weeks of use would start to: runs, history,
-    # metrics and superseded records, and B-trees of their working depth.
+    # An unjudged run that fills the store as use does: runs, history, metrics and superseded
+    # records, and B-trees of their working depth. 10 minutes are about 300,000 extractions,
+    # two weeks of 1,000 sources extracted hourly.
     say "run.sh: ageing the soak's store: host run --workers $WORKERS --in-flight $SOAK_IN_FLIGHT" \
         "for $SOAK_AGE_MINUTES min, then a new host process for the soak"
     "$PY" "$HERE/drive.py" soak --host "$HOST" --data "$dir" --scripts "$SCRIPTS" \
