@@ -219,7 +219,11 @@ int run_status(const Globals& g, const StatusArgs& a) {
     return kExitOk;
   }
 
-  // A source without a health row is new: ACTIVE.
+  // Read once: the totals come first in the output, so every row is needed
+  // before the first line is written. A source without a health row is new:
+  // ACTIVE.
+  std::vector<std::optional<store::SourceHealth>> health;
+  health.reserve(sources.size());
   store::HealthCounts by_state{};
   std::size_t name_width = std::string_view("SOURCE").size();
   for (const auto& src : sources) {
@@ -227,6 +231,7 @@ int run_status(const Globals& g, const StatusArgs& a) {
     if (!h) return fail(h.error().message);
     by_state[static_cast<std::size_t>(*h ? (*h)->state : store::HealthState::kActive)] += 1;
     name_width = std::max(name_width, src.name.size() + (src.enabled ? 0 : kDisabled.size()));
+    health.push_back(std::move(*h));
   }
 
   std::string out;
@@ -262,10 +267,8 @@ int run_status(const Globals& g, const StatusArgs& a) {
   SourceStatus s;
   for (std::size_t i = 0; i < sources.size(); ++i) {
     s.source = std::move(sources[i]);
-    auto h = st->health().get(*txn, s.source.name);
-    if (!h) return fail(h.error().message);
-    s.has_health = h->has_value();
-    s.health = s.has_health ? std::move(**h) : store::SourceHealth{};
+    s.has_health = health[i].has_value();
+    s.health = s.has_health ? std::move(*health[i]) : store::SourceHealth{};
     if (a.json) {
       auto v = st->versions().active_number(*txn, s.source.name);
       if (!v) return fail(v.error().message);

@@ -22,6 +22,7 @@
 
 #include "host/fetch/address_guard.h"
 #include "host/fetch/content_type.h"
+#include "host/fetch/curl_lib.h"
 #include "host/fetch/robots.h"
 #include "host/fetch/url.h"
 #include "sandbox/text/ascii.h"
@@ -38,23 +39,23 @@ using std::chrono::milliseconds;
 // --- Owners of libcurl handles ----------------------------------------------
 
 struct CurlEasyDeleter {
-  void operator()(CURL* easy) const noexcept { curl_easy_cleanup(easy); }
+  void operator()(CURL* easy) const noexcept { curl::lib().easy_cleanup(easy); }
 };
 using CurlEasyPtr = std::unique_ptr<CURL, CurlEasyDeleter>;
 
 struct CurlMultiDeleter {
-  void operator()(CURLM* multi) const noexcept { curl_multi_cleanup(multi); }
+  void operator()(CURLM* multi) const noexcept { curl::lib().multi_cleanup(multi); }
 };
 using CurlMultiPtr = std::unique_ptr<CURLM, CurlMultiDeleter>;
 
 struct CurlSlistDeleter {
-  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+  void operator()(curl_slist* list) const noexcept { curl::lib().slist_free_all(list); }
 };
 using CurlSlistPtr = std::unique_ptr<curl_slist, CurlSlistDeleter>;
 
 // Appends a copy of `line`; false when out of memory (the list is kept).
 bool slist_append(CurlSlistPtr& list, const std::string& line) {
-  curl_slist* grown = curl_slist_append(list.get(), line.c_str());
+  curl_slist* grown = curl::lib().slist_append(list.get(), line.c_str());
   if (grown == nullptr) return false;
   (void)list.release();  // `grown` is the same list, now one longer
   list.reset(grown);
@@ -133,7 +134,7 @@ std::optional<milliseconds> parse_retry_after(std::string_view value) {
     return milliseconds(std::min<std::int64_t>(seconds, std::int64_t{1} << 30) * 1000);
   }
   const std::string date(value);
-  const std::time_t when = curl_getdate(date.c_str(), nullptr);
+  const std::time_t when = curl::lib().getdate(date.c_str(), nullptr);
   if (when == -1) return std::nullopt;
   const std::time_t now = std::time(nullptr);
   return milliseconds(std::max<std::int64_t>(0, static_cast<std::int64_t>(when - now)) * 1000);
@@ -412,7 +413,7 @@ class CurlFetcher final : public Fetcher {
       std::lock_guard lock(mutex_);
       if (!stopping_) {
         incoming_.emplace_back(std::move(request), std::move(on_done));
-        curl_multi_wakeup(multi_.get());
+        curl::lib().multi_wakeup(multi_.get());
         return;
       }
     }
@@ -429,7 +430,7 @@ class CurlFetcher final : public Fetcher {
       std::lock_guard lock(mutex_);
       if (!stopping_) {
         stopping_ = true;
-        curl_multi_wakeup(multi_.get());
+        curl::lib().multi_wakeup(multi_.get());
       }
     }
     if (std::this_thread::get_id() == thread_id_) return;  // from a callback
@@ -481,9 +482,9 @@ class CurlFetcher final : public Fetcher {
       fire_timers(Clock::now());
       dispatch(Clock::now());
       int running = 0;
-      curl_multi_perform(multi_.get(), &running);
+      curl::lib().multi_perform(multi_.get(), &running);
       int queued = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi_.get(), &queued)) {
+      while (CURLMsg* msg = curl::lib().multi_info_read(multi_.get(), &queued)) {
         if (msg->msg == CURLMSG_DONE) on_exchange_done(msg->easy_handle, msg->data.result);
       }
       dispatch(Clock::now());
@@ -491,8 +492,9 @@ class CurlFetcher final : public Fetcher {
 
       const Clock::time_point now = Clock::now();
       const auto wait = std::chrono::ceil<milliseconds>(next_wake(now) - now);
-      curl_multi_poll(multi_.get(), nullptr, 0,
-                      static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000)), nullptr);
+      curl::lib().multi_poll(multi_.get(), nullptr, 0,
+                             static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000)),
+                             nullptr);
     }
   }
 
@@ -508,7 +510,7 @@ class CurlFetcher final : public Fetcher {
   void cancel_all(std::vector<std::pair<FetchRequest, FetchCallback>>& incoming) {
     for (auto& [id, job] : jobs_) {
       if (job->transfer) {
-        curl_multi_remove_handle(multi_.get(), job->transfer->easy.get());
+        curl::lib().multi_remove_handle(multi_.get(), job->transfer->easy.get());
         job->transfer.reset();
       }
     }
@@ -784,7 +786,7 @@ class CurlFetcher final : public Fetcher {
     t->body_cap = std::max<std::size_t>(1, o.max_body);
     t->truncate = job.is_robots;
     t->check_content = !job.is_robots;
-    t->easy.reset(curl_easy_init());
+    t->easy.reset(curl::lib().easy_init());
     if (!t->easy) {
       fail(job, make_error(FetchErrorKind::kNetwork,
                            "libcurl could not start a transfer "
@@ -806,7 +808,7 @@ class CurlFetcher final : public Fetcher {
     CURL* e = t->easy.get();
     CURLcode rc = CURLE_OK;
     auto set = [&](CURLoption option, auto value) {
-      if (rc == CURLE_OK) rc = curl_easy_setopt(e, option, value);
+      if (rc == CURLE_OK) rc = curl::lib().easy_setopt(e, option, value);
     };
     const auto ms = [](milliseconds d) {
       return static_cast<long>(std::max<std::int64_t>(1, d.count()));
@@ -838,13 +840,13 @@ class CurlFetcher final : public Fetcher {
     if (!ok || rc != CURLE_OK) {
       fail(job, make_error(FetchErrorKind::kNetwork,
                            std::string("libcurl could not set up the transfer: ") +
-                               (ok ? curl_easy_strerror(rc) : "out of memory")));
+                               (ok ? curl::lib().easy_strerror(rc) : "out of memory")));
       return;
     }
-    if (const CURLMcode mc = curl_multi_add_handle(multi_.get(), e); mc != CURLM_OK) {
+    if (const CURLMcode mc = curl::lib().multi_add_handle(multi_.get(), e); mc != CURLM_OK) {
       fail(job, make_error(FetchErrorKind::kNetwork,
                            std::string("libcurl could not start the transfer: ") +
-                               curl_multi_strerror(mc)));
+                               curl::lib().multi_strerror(mc)));
       return;
     }
     job.transfer = std::move(t);
@@ -856,26 +858,26 @@ class CurlFetcher final : public Fetcher {
 
   void on_exchange_done(CURL* easy, CURLcode code) {
     void* priv = nullptr;
-    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+    curl::lib().easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
     auto* raw = static_cast<Transfer*>(priv);
     if (raw == nullptr || raw->job == nullptr) return;
     Job& job = *raw->job;
-    curl_multi_remove_handle(multi_.get(), easy);
+    curl::lib().multi_remove_handle(multi_.get(), easy);
     const std::unique_ptr<Transfer> t = std::move(job.transfer);
     --in_flight_;
     if (auto host = hosts_.find(job.host_key); host != hosts_.end()) --host->second.in_flight;
 
     ExchangeInfo info;
     long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    curl::lib().easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
     info.status = t->status != 0 ? t->status : static_cast<int>(status);
     char* ip = nullptr;
-    if (curl_easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr) {
+    if (curl::lib().easy_getinfo(easy, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != nullptr) {
       info.address = ip;
     }
     auto us = [&](CURLINFO what) {
       curl_off_t v = 0;
-      curl_easy_getinfo(easy, what, &v);
+      curl::lib().easy_getinfo(easy, what, &v);
       return static_cast<double>(v) / 1000.0;
     };
     info.timings.dns_ms = us(CURLINFO_NAMELOOKUP_TIME_T);
@@ -953,7 +955,7 @@ class CurlFetcher final : public Fetcher {
                                            const ExchangeInfo& info) const {
     const FetchOptions& o = job.request.options;
     const std::string where = redact_url(job.url.text);
-    const std::string detail = t.error[0] != '\0' ? t.error : curl_easy_strerror(code);
+    const std::string detail = t.error[0] != '\0' ? t.error : curl::lib().easy_strerror(code);
     const std::string host = "'" + job.url.host + "' (port " + std::to_string(job.url.port) + ")";
     if (code == CURLE_OUT_OF_MEMORY && t.status != 0 && !t.headers_done) {
       // libcurl 7.88 reports a header line over its 100 KiB limit this way.
@@ -1161,15 +1163,18 @@ class CurlFetcher final : public Fetcher {
 }  // namespace
 
 std::expected<std::unique_ptr<Fetcher>, FetchError> make_curl_fetcher(CurlFetcherConfig config) {
+  if (curl::load() == nullptr) {
+    return std::unexpected(make_error(FetchErrorKind::kNetwork, curl::load_error()));
+  }
   static std::once_flag once;
   static CURLcode global = CURLE_OK;
-  std::call_once(once, [] { global = curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(once, [] { global = curl::lib().global_init(CURL_GLOBAL_DEFAULT); });
   if (global != CURLE_OK) {
-    return std::unexpected(
-        make_error(FetchErrorKind::kNetwork,
-                   std::string("libcurl could not be initialized: ") + curl_easy_strerror(global)));
+    return std::unexpected(make_error(
+        FetchErrorKind::kNetwork,
+        std::string("libcurl could not be initialized: ") + curl::lib().easy_strerror(global)));
   }
-  CurlMultiPtr multi(curl_multi_init());
+  CurlMultiPtr multi(curl::lib().multi_init());
   if (!multi) {
     return std::unexpected(make_error(FetchErrorKind::kNetwork,
                                       "libcurl could not create a multi handle (out of memory)"));

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <memory>
+#include "host/fetch/curl_lib.h"
 #include "sandbox/text/ascii.h"
 
 namespace host::fetch {
@@ -15,12 +16,12 @@ using sandbox::text::to_lower;
 using sandbox::text::trim_c0;
 
 struct CurlUrlDeleter {
-  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+  void operator()(CURLU* u) const noexcept { curl::lib().url_cleanup(u); }
 };
 using CurlUrlPtr = std::unique_ptr<CURLU, CurlUrlDeleter>;
 
 struct CurlFreeDeleter {
-  void operator()(char* p) const noexcept { curl_free(p); }
+  void operator()(char* p) const noexcept { curl::lib().free(p); }
 };
 using CurlString = std::unique_ptr<char, CurlFreeDeleter>;
 
@@ -55,7 +56,7 @@ FetchError scheme_error(const std::string& scheme, std::string_view url) {
 
 std::string get_part(CURLU* u, CURLUPart part, unsigned flags = 0) {
   char* raw = nullptr;
-  if (curl_url_get(u, part, &raw, flags) != CURLUE_OK || raw == nullptr) return {};
+  if (curl::lib().url_get(u, part, &raw, flags) != CURLUE_OK || raw == nullptr) return {};
   CurlString owned(raw);
   return owned.get();
 }
@@ -75,7 +76,7 @@ std::expected<Url, FetchError> from_handle(CURLU* u, std::string_view original) 
   }
   const std::string port = get_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
   std::from_chars(port.data(), port.data() + port.size(), url.port);
-  curl_url_set(u, CURLUPART_FRAGMENT, nullptr, 0);
+  curl::lib().url_set(u, CURLUPART_FRAGMENT, nullptr, 0);
   url.target = get_part(u, CURLUPART_PATH);
   if (url.target.empty()) url.target = "/";
   if (const std::string query = get_part(u, CURLUPART_QUERY); !query.empty()) {
@@ -100,13 +101,17 @@ std::expected<Url, FetchError> parse_http_url(std::string_view text) {
         "'" + redact_url(t) + "' is not an absolute URL: write it with http:// or https://", text));
   }
   if (scheme != "http" && scheme != "https") return std::unexpected(scheme_error(scheme, text));
-  CurlUrlPtr u(curl_url());
+  if (curl::load() == nullptr) {
+    return std::unexpected(error(FetchErrorKind::kNetwork, curl::load_error(), text));
+  }
+  CurlUrlPtr u(curl::lib().url());
   if (!u) return std::unexpected(error(FetchErrorKind::kNetwork, "out of memory", text));
   const std::string z(t);
-  if (const CURLUcode rc = curl_url_set(u.get(), CURLUPART_URL, z.c_str(), 0); rc != CURLUE_OK) {
-    return std::unexpected(
-        error(FetchErrorKind::kInvalidRequest,
-              "'" + redact_url(t) + "' is not a valid URL (" + curl_url_strerror(rc) + ")", text));
+  if (const CURLUcode rc = curl::lib().url_set(u.get(), CURLUPART_URL, z.c_str(), 0);
+      rc != CURLUE_OK) {
+    return std::unexpected(error(
+        FetchErrorKind::kInvalidRequest,
+        "'" + redact_url(t) + "' is not a valid URL (" + curl::lib().url_strerror(rc) + ")", text));
   }
   return from_handle(u.get(), text);
 }
@@ -117,14 +122,17 @@ std::expected<Url, FetchError> resolve_location(const Url& base, std::string_vie
   if (!scheme.empty() && scheme != "http" && scheme != "https") {
     return std::unexpected(scheme_error(scheme, location));
   }
-  CurlUrlPtr u(curl_url());
+  if (curl::load() == nullptr) {
+    return std::unexpected(error(FetchErrorKind::kNetwork, curl::load_error(), location));
+  }
+  CurlUrlPtr u(curl::lib().url());
   if (!u) return std::unexpected(error(FetchErrorKind::kNetwork, "out of memory", location));
-  if (curl_url_set(u.get(), CURLUPART_URL, base.text.c_str(), 0) != CURLUE_OK) {
+  if (curl::lib().url_set(u.get(), CURLUPART_URL, base.text.c_str(), 0) != CURLUE_OK) {
     return std::unexpected(error(FetchErrorKind::kInvalidRequest, "bad base URL", base.text));
   }
   const std::string z(loc);
-  if (const CURLUcode rc =
-          curl_url_set(u.get(), CURLUPART_URL, z.c_str(), CURLU_URLENCODE | CURLU_ALLOW_SPACE);
+  if (const CURLUcode rc = curl::lib().url_set(u.get(), CURLUPART_URL, z.c_str(),
+                                               CURLU_URLENCODE | CURLU_ALLOW_SPACE);
       loc.empty() || rc != CURLUE_OK) {
     return std::unexpected(error(FetchErrorKind::kInvalidRequest,
                                  "the Location '" + redact_url(loc) + "' is not a valid URL",

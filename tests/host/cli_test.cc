@@ -6,6 +6,35 @@
 namespace host::testing {
 namespace {
 
+// Loading libcurl and the libraries it pulls in costs every command about
+// 10 ms, so only what fetches or reads a URL opens it (host/fetch/curl_lib.h).
+// The dynamic loader's own log (LD_DEBUG=files, on stderr) shows what each
+// command loaded.
+bool loaded_libcurl(const std::vector<std::string>& args) {
+  const CommandResult r = run_host(args, {"LD_DEBUG=files"});
+  return r.err.find("libcurl") != std::string::npos;
+}
+
+TEST(Cli, CommandsThatNeverFetchStartWithoutLibcurl) {
+  const std::string data = ::testing::TempDir() + "sdp-cli-curl-" + std::to_string(::getpid());
+  std::filesystem::remove_all(data);
+  const std::string books = std::string(SDP_SOURCE_DIR) + "/scripts/examples/books/books.lua";
+  EXPECT_FALSE(loaded_libcurl({"--version"}));
+  EXPECT_FALSE(loaded_libcurl(
+      {"--data", data, "add", "http://books.toscrape.com/", "--name", "books", "--parser", books}));
+  EXPECT_FALSE(loaded_libcurl({"--data", data, "status"}));
+  EXPECT_FALSE(loaded_libcurl({"--data", data, "tasks"}));
+  // The orchestrator fetches, so it opens libcurl, and works. (On a store with
+  // no sources, nothing is fetched.)
+  const std::string empty = data + "-empty";
+  std::filesystem::remove_all(empty);
+  EXPECT_TRUE(loaded_libcurl({"--data", empty, "run", "--once"}));
+  const CommandResult ran = run_host({"--data", empty, "run", "--once"});
+  EXPECT_EQ(ran.exit_code, 0) << ran.err;
+  std::filesystem::remove_all(data);
+  std::filesystem::remove_all(empty);
+}
+
 TEST(Cli, HelpListsCommandsAndExitsZero) {
   const CommandResult r = run_host({"--help"});
   EXPECT_EQ(r.exit_code, 0);
