@@ -38,30 +38,9 @@ const Loaded& loaded() {
       }
     };
     Lib& f = l.lib;
-    bind(f.global_init, "curl_global_init");
-    bind(f.easy_init, "curl_easy_init");
-    bind(f.easy_cleanup, "curl_easy_cleanup");
-    bind(f.easy_setopt, "curl_easy_setopt");
-    bind(f.easy_getinfo, "curl_easy_getinfo");
-    bind(f.easy_strerror, "curl_easy_strerror");
-    bind(f.multi_init, "curl_multi_init");
-    bind(f.multi_cleanup, "curl_multi_cleanup");
-    bind(f.multi_add_handle, "curl_multi_add_handle");
-    bind(f.multi_remove_handle, "curl_multi_remove_handle");
-    bind(f.multi_perform, "curl_multi_perform");
-    bind(f.multi_poll, "curl_multi_poll");
-    bind(f.multi_wakeup, "curl_multi_wakeup");
-    bind(f.multi_info_read, "curl_multi_info_read");
-    bind(f.multi_strerror, "curl_multi_strerror");
-    bind(f.slist_append, "curl_slist_append");
-    bind(f.slist_free_all, "curl_slist_free_all");
-    bind(f.getdate, "curl_getdate");
-    bind(f.url, "curl_url");
-    bind(f.url_cleanup, "curl_url_cleanup");
-    bind(f.url_set, "curl_url_set");
-    bind(f.url_get, "curl_url_get");
-    bind(f.url_strerror, "curl_url_strerror");
-    bind(f.free, "curl_free");
+#define SDP_CURL_BIND(name) bind(f.name, "curl_" #name);
+    SDP_CURL_FUNCTIONS(SDP_CURL_BIND)
+#undef SDP_CURL_BIND
     l.ok = complete;
   });
   return l;

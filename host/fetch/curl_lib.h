@@ -13,32 +13,38 @@
 
 namespace host::fetch::curl {
 
-// The libcurl functions the host calls, by their names without "curl_".
+// The libcurl functions the host calls, by their names without "curl_"; one
+// list, so that the table and its binding cannot drift apart.
+#define SDP_CURL_FUNCTIONS(X) \
+  X(global_init)              \
+  X(easy_init)                \
+  X(easy_cleanup)             \
+  X(easy_setopt)              \
+  X(easy_getinfo)             \
+  X(easy_strerror)            \
+  X(multi_init)               \
+  X(multi_cleanup)            \
+  X(multi_add_handle)         \
+  X(multi_remove_handle)      \
+  X(multi_perform)            \
+  X(multi_poll)               \
+  X(multi_wakeup)             \
+  X(multi_info_read)          \
+  X(multi_strerror)           \
+  X(slist_append)             \
+  X(slist_free_all)           \
+  X(getdate)                  \
+  X(url)                      \
+  X(url_cleanup)              \
+  X(url_set)                  \
+  X(url_get)                  \
+  X(url_strerror)             \
+  X(free)
+
 struct Lib {
-  decltype(&::curl_global_init) global_init;
-  decltype(&::curl_easy_init) easy_init;
-  decltype(&::curl_easy_cleanup) easy_cleanup;
-  decltype(&::curl_easy_setopt) easy_setopt;
-  decltype(&::curl_easy_getinfo) easy_getinfo;
-  decltype(&::curl_easy_strerror) easy_strerror;
-  decltype(&::curl_multi_init) multi_init;
-  decltype(&::curl_multi_cleanup) multi_cleanup;
-  decltype(&::curl_multi_add_handle) multi_add_handle;
-  decltype(&::curl_multi_remove_handle) multi_remove_handle;
-  decltype(&::curl_multi_perform) multi_perform;
-  decltype(&::curl_multi_poll) multi_poll;
-  decltype(&::curl_multi_wakeup) multi_wakeup;
-  decltype(&::curl_multi_info_read) multi_info_read;
-  decltype(&::curl_multi_strerror) multi_strerror;
-  decltype(&::curl_slist_append) slist_append;
-  decltype(&::curl_slist_free_all) slist_free_all;
-  decltype(&::curl_getdate) getdate;
-  decltype(&::curl_url) url;
-  decltype(&::curl_url_cleanup) url_cleanup;
-  decltype(&::curl_url_set) url_set;
-  decltype(&::curl_url_get) url_get;
-  decltype(&::curl_url_strerror) url_strerror;
-  decltype(&::curl_free) free;
+#define SDP_CURL_FIELD(name) decltype(&::curl_##name) name;
+  SDP_CURL_FUNCTIONS(SDP_CURL_FIELD)
+#undef SDP_CURL_FIELD
 };
 
 // Opens libcurl once (thread-safe; later calls return the same answer).
