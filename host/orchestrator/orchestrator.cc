@@ -339,7 +339,10 @@ struct Orchestrator::Impl {
   }
 
   Result parse_fetched(const WorkPtr& w) {
-    const fetch::FetchResult& fetched = *w->fetched;
+    // Taken out of the work: from here on the response (and its body) has
+    // one owner, which hands it on to the bronze snapshot.
+    fetch::FetchResult fetched = std::move(*w->fetched);
+    w->fetched.reset();
     if (!fetched) {
       if (fetched.error().kind == fetch::FetchErrorKind::kCancelled) {
         return requeue_task(w, "cancelled: the host was stopping");
@@ -352,13 +355,13 @@ struct Orchestrator::Impl {
     }
     const sandbox::Script script{w->task.source + ".lua", w->version->script};
     auto outcome = std::make_shared<sandbox::RunOutcome>(
-        box.run(script, pipeline::to_page(*fetched), w->limits));
+        pipeline::run_parser(box, script, *fetched, w->limits));
     if (auto bad = pipeline::unusable(*outcome)) {
       return extract_result(
-          w, *fetched, outcome, *bad,
+          w, std::move(*fetched), outcome, *bad,
           "version " + std::to_string(w->version->number) + ": " + pipeline::describe(*outcome));
     }
-    return extract_result(w, *fetched, outcome, std::nullopt, "");
+    return extract_result(w, std::move(*fetched), outcome, std::nullopt, "");
   }
 
   // The result of an extraction: success when `failure` is nullopt.
@@ -379,7 +382,7 @@ struct Orchestrator::Impl {
     };
     auto d = std::make_shared<Data>();
     const store::Time now = store::now();
-    if (response) d->page = pipeline::to_fetched_page(w->task.source, *response, now);
+    if (response) d->page = pipeline::to_fetched_page(w->task.source, std::move(*response), now);
     if (outcome) {
       d->rejects = outcome->rejects.size();
       d->parse_ms = outcome->usage.wall_ms;
@@ -389,7 +392,7 @@ struct Orchestrator::Impl {
                       {"fetch_ms", w->fetch_ms}}
                      .dump();
       if (!failure) {
-        d->inputs = pipeline::to_record_inputs(*outcome);
+        d->inputs = pipeline::to_record_inputs(std::move(*outcome));
         d->records = d->inputs.size();
       }
     } else {

@@ -13,18 +13,32 @@ sandbox::Page to_page(const fetch::FetchResponse& response) {
   return page;
 }
 
-store::FetchedPage to_fetched_page(std::string_view source, const fetch::FetchResponse& response,
+sandbox::RunOutcome run_parser(sandbox::Sandbox& box, const sandbox::Script& script,
+                               fetch::FetchResponse& response, const sandbox::Limits& limits) {
+  sandbox::Page page;
+  page.url = response.url;
+  page.status = response.status;
+  for (const auto& [name, value] : response.headers) page.headers.emplace_back(name, value);
+  page.body = std::move(response.body);
+  sandbox::RunOutcome outcome = box.run(script, page, limits);
+  response.body = std::move(page.body);
+  return outcome;
+}
+
+store::FetchedPage to_fetched_page(std::string_view source, fetch::FetchResponse&& response,
                                    store::Time fetched_at) {
   using std::chrono::microseconds;
   auto us = [](double ms) { return microseconds(static_cast<std::int64_t>(ms * 1000.0)); };
   store::FetchedPage p;
   p.source = std::string(source);
-  p.url = response.url;
+  p.url = std::move(response.url);
   p.fetched_at = fetched_at;
   p.status = response.status;
-  for (const auto& [name, value] : response.headers) p.headers.push_back({name, value});
-  p.content_type = response.content_type;
-  p.body = response.body;
+  p.headers.reserve(response.headers.size());
+  for (auto& [name, value] : response.headers)
+    p.headers.push_back({std::move(name), std::move(value)});
+  p.content_type = std::move(response.content_type);
+  p.body = std::move(response.body);
   p.timings.dns = us(response.timings.dns_ms);
   p.timings.connect = us(response.timings.connect_ms);
   p.timings.tls = us(response.timings.tls_ms);

@@ -17,8 +17,15 @@ namespace host::pipeline {
 // sandbox decodes its charset).
 sandbox::Page to_page(const fetch::FetchResponse& response);
 
-// The bronze snapshot of a fetched response.
-store::FetchedPage to_fetched_page(std::string_view source, const fetch::FetchResponse& response,
+// Runs `script` over a fetched response. The body is lent to the sandbox's
+// page for the run and given back, so that an extraction holds one copy of
+// a page (up to fetch.max_body) and not one per stage it passes through.
+sandbox::RunOutcome run_parser(sandbox::Sandbox& box, const sandbox::Script& script,
+                               fetch::FetchResponse& response, const sandbox::Limits& limits);
+
+// The bronze snapshot of a fetched response, which it takes apart: its URL,
+// headers, content type and body are moved into the snapshot.
+store::FetchedPage to_fetched_page(std::string_view source, fetch::FetchResponse&& response,
                                    store::Time fetched_at);
 
 // The health failure kind of a failed fetch or a failed parser run.

@@ -12,5 +12,7 @@ namespace host::pipeline {
 // The silver inputs for the records of a successful run. Records whose key
 // fields are all empty are keyed by content.
 std::vector<store::RecordInput> to_record_inputs(const sandbox::RunOutcome& outcome);
+// The same, moving the records out of `outcome` instead of copying them.
+std::vector<store::RecordInput> to_record_inputs(sandbox::RunOutcome&& outcome);
 
 }  // namespace host::pipeline
