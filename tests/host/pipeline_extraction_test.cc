@@ -5,39 +5,16 @@
 
 #include <gtest/gtest.h>
 
-#include <memory>
-
 #include "host/pipeline/silver_records.h"
+#include "tests/host/fleet.h"
+#include "tests/sandbox/sandbox_fixture.h"
 
 namespace host::pipeline {
 namespace {
 
-sandbox::Sandbox& shared_sandbox() {
-  static std::unique_ptr<sandbox::Sandbox> box = [] {
-    sandbox::SandboxOptions o;
-    o.workers = 1;
-    auto b = sandbox::Sandbox::create(o);
-    if (!b) std::abort();
-    return std::move(*b);
-  }();
-  return *box;
-}
-
-const char* kItemsParser = R"(local sdk = require("sdk")
-local P = sdk.BaseParser:extend {
-  name = "items",
-  schema = { id = { type = "string", required = true }, size = { type = "integer" } },
-  key = { "id" },
-}
-function P:parse(page)
-  local out = {}
-  for _, li in ipairs(page:html():css("li")) do
-    out[#out + 1] = { id = li:attr("data-id"), size = #page.body }
-  end
-  return out
-end
-return P
-)";
+using host::testing::tagged_page;
+using host::testing::tagged_parser;
+using sandbox::testing::shared_sandbox;
 
 fetch::FetchResponse response_with(std::string body) {
   fetch::FetchResponse r;
@@ -50,13 +27,13 @@ fetch::FetchResponse response_with(std::string body) {
 }
 
 TEST(PipelineRunParser, TheScriptSeesTheBodyAndTheResponseGetsItBack) {
-  const std::string body = R"(<ul><li data-id="a">A</li><li data-id="b">B</li></ul>)";
+  const std::string body = tagged_page(3);
   auto response = response_with(body);
-  const sandbox::Script script{"items.lua", kItemsParser};
+  const sandbox::Script script{"items.lua", tagged_parser()};
   const auto outcome = run_parser(shared_sandbox(), script, response, sandbox::Limits{});
   ASSERT_TRUE(outcome.ok()) << outcome.error->message;
-  ASSERT_EQ(outcome.records.size(), 2u);
-  EXPECT_EQ(outcome.records[0]["size"], static_cast<int>(body.size()));
+  ASSERT_EQ(outcome.records.size(), 3u);
+  EXPECT_EQ(outcome.records[2]["id"], "r2");
   EXPECT_EQ(response.body, body);
   EXPECT_EQ(response.url, "https://shop.example.test/list");
 }
