@@ -15,11 +15,9 @@ sandbox::Page to_page(const fetch::FetchResponse& response) {
 
 sandbox::RunOutcome run_parser(sandbox::Sandbox& box, const sandbox::Script& script,
                                fetch::FetchResponse& response, const sandbox::Limits& limits) {
-  sandbox::Page page;
-  page.url = response.url;
-  page.status = response.status;
-  for (const auto& [name, value] : response.headers) page.headers.emplace_back(name, value);
-  page.body = std::move(response.body);
+  std::string body = std::move(response.body);
+  sandbox::Page page = to_page(response);  // the URL and headers; the body is lent below
+  page.body = std::move(body);
   sandbox::RunOutcome outcome = box.run(script, page, limits);
   response.body = std::move(page.body);
   return outcome;
