@@ -72,13 +72,14 @@ bench() {
   best=
   for _ in 1 2 3 4 5; do
     # bash's clock, not $(date): starting date would add its own few ms.
-    t0=${EPOCHREALTIME/./}
+    # Digits only: the separator is the locale's (a comma in some).
+    t0=${EPOCHREALTIME//[!0-9]/}
     "$host" --data "$data" "$@" >"$tmp/out" 2>"$tmp/err" || {
       echo "host $*: failed:" >&2
       cat "$tmp/err" >&2
       exit 1
     }
-    t1=${EPOCHREALTIME/./}
+    t1=${EPOCHREALTIME//[!0-9]/}
     us=$((t1 - t0))
     if [ -z "$best" ] || [ "$us" -lt "$best" ]; then best=$us; fi
   done
