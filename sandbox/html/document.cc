@@ -1,5 +1,7 @@
 #include "sandbox/html/document.h"
 
+#include "sandbox/html/tree_builder.h"
+
 #include <libxml/encoding.h>
 
 #include <algorithm>
@@ -83,13 +85,11 @@ std::string sniff_charset(std::string_view body, std::string_view content_type) 
 
 XmlDocPtr parse_html(std::string_view body, std::string_view content_type, std::string_view url) {
   const std::string encoding = sniff_charset(body, content_type);
-  constexpr int kOptions = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                           HTML_PARSE_NONET | HTML_PARSE_COMPACT;
   const std::string url_z(url);
   if (body.find_first_not_of(" \t\r\n\f") == std::string_view::npos) body = "<html></html>";
   htmlDocPtr doc =
-      htmlReadMemory(body.data(), static_cast<int>(std::min<std::size_t>(body.size(), 0x7fffffff)),
-                     url_z.c_str(), encoding.c_str(), kOptions);
+      read_html(body.data(), static_cast<int>(std::min<std::size_t>(body.size(), 0x7fffffff)),
+                url_z, encoding, kParseOptions);
   return XmlDocPtr(doc);
 }
 

@@ -15,6 +15,11 @@ struct XmlDocDeleter {
 };
 using XmlDocPtr = std::unique_ptr<xmlDoc, XmlDocDeleter>;
 
+// libxml2's options for every page: recover from any markup, never touch
+// the network, print nothing.
+inline constexpr int kParseOptions = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                     HTML_PARSE_NOWARNING | HTML_PARSE_NONET | HTML_PARSE_COMPACT;
+
 // Picks the charset to decode `body` with: the charset parameter of the
 // Content-Type header if given and known, else a <meta charset> or
 // <meta http-equiv> in the first 1024 bytes, else UTF-8 when the bytes are
