@@ -33,7 +33,11 @@ struct RunContext {
   bool log_truncated = false;
   // Documents parsed during the run; freed after the Lua state is closed, so
   // no node handle can ever point at freed memory.
-  std::vector<html::XmlDocPtr> documents;
+  struct Document {
+    html::XmlDocPtr doc;
+    bool in_arena = false;  // parsed wholly in the parse arena: see forget_arena_document()
+  };
+  std::vector<Document> documents;
   int page_document_ref = LUA_NOREF;  // page:html()'s cached document
 };
 

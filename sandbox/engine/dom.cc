@@ -357,16 +357,18 @@ int page_html(lua_State* L) {
     if (strcasecmp(name.c_str(), "content-type") == 0) content_type = value;
   }
   html::XmlDocPtr doc;
+  bool in_arena = false;
   {
     ScopedXmlArena arena;  // emptied by run_script() once the run's documents are gone
     doc = html::parse_html(page.body, content_type, page.url);
+    in_arena = arena.all_in_arena();
   }
   if (!doc) {
     if (run.budget.exceeded) throw ScriptError{"not enough memory to parse the page"};
     throw ScriptError{"the page could not be parsed as HTML"};
   }
   xmlNode* root = reinterpret_cast<xmlNode*>(doc.get());
-  run.documents.push_back(std::move(doc));
+  run.documents.push_back({std::move(doc), in_arena});
   push_node(L, root);
   lua_pushvalue(L, -1);
   run.page_document_ref = luaL_ref(L, LUA_REGISTRYINDEX);

@@ -1,6 +1,7 @@
 #include "sandbox/engine/memory.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/dict.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlmemory.h>
@@ -27,7 +28,7 @@ class Arena {
   static constexpr std::size_t kReserve = std::size_t{512} << 20;  // address space only
   static constexpr std::size_t kKeepResident = std::size_t{16} << 20;
   static constexpr std::size_t kChargeStep = std::size_t{64} << 10;
-  static constexpr std::size_t kLargest = 1016;  // bigger blocks come from malloc
+  static constexpr std::size_t kLargest = 1016;  // bigger blocks are never reused before reset
   static constexpr std::size_t kHeader = 8;
 
   ~Arena() {
@@ -49,12 +50,14 @@ class Arena {
   // says no, nullptr alone when the arena cannot serve it (use malloc).
   void* allocate(std::size_t n, MemoryBudget* budget, bool& refused) {
     refused = false;
-    if (n > kLargest || !reserve()) return nullptr;
+    if (!reserve() || n > kReserve) return nullptr;
     const std::size_t size = n <= 8 ? 8 : (n + 7) / 16 * 16 + 8;
-    const std::size_t bin = size / 16;
-    if (void* p = free_[bin]) {
-      std::memcpy(&free_[bin], p, sizeof(void*));
-      return p;
+    if (size <= kLargest) {
+      const std::size_t bin = size / 16;
+      if (void* p = free_[bin]) {
+        std::memcpy(&free_[bin], p, sizeof(void*));
+        return p;
+      }
     }
     return bump(size, budget, refused);
   }
@@ -128,6 +131,8 @@ class Arena {
 
 thread_local Arena arena;
 thread_local bool parsing = false;
+// Allocations made while parsing that the arena could not serve.
+thread_local std::uint64_t spills = 0;
 
 void* malloc_charged(std::size_t size) {
   MemoryBudget* b = current_budget;
@@ -142,6 +147,7 @@ void* xml_malloc(std::size_t size) {
     bool refused = false;
     if (void* p = arena.allocate(size, current_budget, refused)) return p;
     if (refused) return nullptr;
+    ++spills;
   }
   return malloc_charged(size);
 }
@@ -157,6 +163,7 @@ void xml_free(void* p) {
 }
 
 void* xml_realloc(void* p, std::size_t size) {
+  if (p == nullptr) return xml_malloc(size);
   if (p != nullptr && arena.contains(p)) {
     const std::size_t old = Arena::usable(p);
     if (size <= old) return p;
@@ -166,6 +173,7 @@ void* xml_realloc(void* p, std::size_t size) {
     arena.release(p, parsing);
     return q;
   }
+  if (parsing) ++spills;  // a malloc block that lives on in the parse
   MemoryBudget* b = current_budget;
   if (b == nullptr) return std::realloc(p, size);
   const std::size_t old = p ? malloc_usable_size(p) : 0;
@@ -219,8 +227,15 @@ void install_xml_memory_hooks() {
   });
 }
 
-ScopedXmlArena::ScopedXmlArena() : previous_(parsing) { parsing = true; }
+ScopedXmlArena::ScopedXmlArena() : previous_(parsing), spills_at_start_(spills) { parsing = true; }
 ScopedXmlArena::~ScopedXmlArena() { parsing = previous_; }
+bool ScopedXmlArena::all_in_arena() const { return spills == spills_at_start_; }
+
+void forget_arena_document(xmlDoc* doc) {
+  // The dictionary is the one part that grows after the parse (XPath
+  // interns names in it), by malloc.
+  if (doc != nullptr && doc->dict != nullptr) xmlDictFree(doc->dict);
+}
 
 void reset_xml_arena() {
   // libxml2 keeps a copy of the last parse error, its strings allocated

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include <libxml/tree.h>
+
 namespace sandbox::engine {
 
 struct MemoryBudget {
@@ -51,15 +53,16 @@ void* lua_budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize
 // use (the worker does so first thing). Idempotent.
 void install_xml_memory_hooks();
 
-// While alive, libxml2's small allocations on this thread come from the
-// thread's parse arena: a bump region with per-size free lists, charged to the
-// current budget as it grows, and emptied in one step by reset_xml_arena().
-// Parsing a page makes tens of thousands of small blocks (nodes, names, text)
-// that all die together with the document; taking them from an arena instead
-// of malloc makes the parse about a third faster. Blocks of 1 KiB and more
-// (text buffers, the input copy) still come from malloc and are freed as
-// usual. Wrap only the parse: a script's later calls allocate and free
-// repeatedly, and the arena only reuses blocks of the sizes it has seen.
+// While alive, libxml2's allocations on this thread come from the thread's
+// parse arena: a bump region with per-size free lists for blocks under
+// 1 KiB, charged to the current budget as it grows, and emptied in one step
+// by reset_xml_arena(). Parsing a page makes tens of thousands of small
+// blocks (nodes, names, text) that all die together with the document;
+// taking them from an arena instead of malloc makes the parse about a third
+// faster. Bigger blocks (text buffers, the input copy) are not reused before
+// the reset: a parse frees only a few. Wrap only the parse: a script's later
+// calls allocate and free repeatedly, and the arena only reuses blocks of the
+// sizes it has seen.
 class ScopedXmlArena {
  public:
   ScopedXmlArena();
@@ -67,9 +70,20 @@ class ScopedXmlArena {
   ScopedXmlArena(const ScopedXmlArena&) = delete;
   ScopedXmlArena& operator=(const ScopedXmlArena&) = delete;
 
+  // True when every allocation in the scope so far came from the arena
+  // (false if its address space ran out, or a malloc block was grown).
+  bool all_in_arena() const;
+
  private:
   bool previous_;
+  std::uint64_t spills_at_start_;
 };
+
+// Lets go of a document that was parsed wholly in the arena (all_in_arena())
+// without walking its tree: frees its dictionary, the one part that grows by
+// malloc after the parse, and leaves every other block to reset_xml_arena().
+// Freeing the tree node by node costs more than the tree took to build.
+void forget_arena_document(xmlDoc* doc);
 
 // Empties this thread's parse arena. Call once no document parsed in it
 // exists any more (the end of a run): every block it handed out becomes

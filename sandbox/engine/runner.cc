@@ -422,6 +422,9 @@ RawResult run_script(const RunRequest& request) {
     lua_sethook(L, nullptr, 0, 0);
     run.budget.limit = std::numeric_limits<std::int64_t>::max();
   }  // lua_close: every node handle dies before the documents below.
+  for (RunContext::Document& d : run.documents) {
+    if (d.in_arena) forget_arena_document(d.doc.release());
+  }
   run.documents.clear();
   finish(result);
   set_current_run(nullptr);

@@ -99,17 +99,29 @@ void on_start_document(void* ctx) {
   }
 }
 
-// Names come from the parser's dictionary, except those of elements the
-// parser implies (<html>, <body>, <p>), which are string literals.
-const xmlChar* intern(xmlDoc* doc, const xmlChar* name) {
-  return xmlDictOwns(doc->dict, name) == 1 ? name : xmlDictLookup(doc->dict, name, -1);
+// Element names come from the parser's dictionary, except those of the
+// elements it implies (HTMLparser.c's htmlCheckImplied and
+// htmlCheckParagraph), which are string literals: those four are looked up.
+const xmlChar* element_name(xmlDoc* doc, const xmlChar* name) {
+  const char* n = reinterpret_cast<const char*>(name);
+  const bool implied = (n[0] == 'p' && n[1] == 0) || std::strcmp(n, "html") == 0 ||
+                       std::strcmp(n, "head") == 0 || std::strcmp(n, "body") == 0;
+  return implied ? xmlDictLookup(doc->dict, name, -1) : name;
 }
 
+// xmlIsID for HTML documents, plus SAX2's own xml:id case.
 bool is_id(const xmlChar* attr, const xmlNode* element) {
-  // xmlIsID for HTML documents, plus SAX2's own xml:id case.
-  return xmlStrEqual(attr, BAD_CAST "id") ||
-         (xmlStrEqual(attr, BAD_CAST "name") && xmlStrEqual(element->name, BAD_CAST "a")) ||
-         xmlStrEqual(attr, BAD_CAST "xml:id");
+  const char* a = reinterpret_cast<const char*>(attr);
+  switch (a[0]) {
+    case 'i':
+      return a[1] == 'd' && a[2] == 0;
+    case 'n':
+      return std::strcmp(a, "name") == 0 && xmlStrEqual(element->name, BAD_CAST "a");
+    case 'x':
+      return std::strcmp(a, "xml:id") == 0;
+    default:
+      return false;
+  }
 }
 
 bool add_attributes(Builder& b, xmlNode* element, const xmlChar** atts) {
@@ -124,8 +136,7 @@ bool add_attributes(Builder& b, xmlNode* element, const xmlChar** atts) {
     if (attr == nullptr) return false;
     std::memset(attr, 0, sizeof(xmlAttr));
     attr->type = XML_ATTRIBUTE_NODE;
-    attr->name = intern(doc, name);
-    if (attr->name == nullptr) return false;
+    attr->name = name;  // attribute names always come from the parser's dictionary
     attr->parent = element;
     attr->doc = doc;
     if (last == nullptr) {
@@ -167,7 +178,7 @@ void on_start_element(void* ctx, const xmlChar* name, const xmlChar** atts) {
       return fail(b);
     }
   } else {
-    element->name = intern(doc, name);
+    element->name = element_name(doc, name);
     if (element->name == nullptr) {
       xmlFree(element);
       return fail(b);
