@@ -36,8 +36,11 @@ struct RunOutcome {
   // as far as the script got before any failure (null if it never loaded).
   nlohmann::json parser = nullptr;
   std::vector<nlohmann::json> records;  // the records that passed the schema
-  std::vector<Rejected> rejects;        // the ones that did not
-  std::string log;                      // what the script print()ed, bounded
+  // The same, as text, when the run was asked for RecordForm::kText (and
+  // `records` is then empty): each record as nlohmann's dump() writes it.
+  std::vector<std::string> record_texts;
+  std::vector<Rejected> rejects;  // the ones that did not
+  std::string log;                // what the script print()ed, bounded
   Usage usage;
 
   bool ok() const { return !error.has_value(); }

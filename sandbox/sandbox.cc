@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "sandbox/engine/runner.h"
+#include "sandbox/record_text.h"
 #include "sandbox/schema.h"
 #include "sandbox/worker/protocol.h"
 
@@ -368,7 +369,8 @@ std::expected<std::unique_ptr<Sandbox>, Error> Sandbox::create(const SandboxOpti
   return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
 }
 
-RunOutcome Sandbox::run(const Script& script, const Page& page, const Limits& limits) {
+RunOutcome Sandbox::run(const Script& script, const Page& page, const Limits& limits,
+                        RecordForm form) {
   const auto started = Clock::now();
   RunOutcome outcome;
   auto finish = [&]() -> RunOutcome {
@@ -412,19 +414,48 @@ RunOutcome Sandbox::run(const Script& script, const Page& page, const Limits& li
     outcome.error = schema.error();
     return finish();
   }
-  nlohmann::json records = nlohmann::json::parse(raw->records_json, nullptr, false);
-  if (!records.is_array()) {
-    outcome.error = Error{ErrorKind::kInternal, "the sandbox worker sent unreadable records"};
-    return finish();
-  }
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    if (auto rejected = schema->check(records[i], i)) {
-      outcome.rejects.push_back(std::move(*rejected));
-    } else {
-      outcome.records.push_back(std::move(records[i]));
+  const Error unreadable{ErrorKind::kInternal, "the sandbox worker sent unreadable records"};
+  if (form == RecordForm::kText) {
+    const auto texts = split_json_array(raw->records_json);
+    if (!texts) {
+      outcome.error = unreadable;
+      return finish();
+    }
+    for (std::size_t i = 0; i < texts->size(); ++i) {
+      const std::string_view text = (*texts)[i];
+      if (passes_as_written(*schema, text)) {
+        outcome.record_texts.emplace_back(text);
+        continue;
+      }
+      nlohmann::json record = nlohmann::json::parse(text, nullptr, false);
+      if (record.is_discarded()) {
+        outcome.record_texts.clear();
+        outcome.rejects.clear();
+        outcome.error = unreadable;
+        return finish();
+      }
+      if (auto rejected = schema->check(record, i)) {
+        outcome.rejects.push_back(std::move(*rejected));
+      } else {
+        outcome.record_texts.push_back(
+            record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
+    }
+  } else {
+    nlohmann::json records = nlohmann::json::parse(raw->records_json, nullptr, false);
+    if (!records.is_array()) {
+      outcome.error = unreadable;
+      return finish();
+    }
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      if (auto rejected = schema->check(records[i], i)) {
+        outcome.rejects.push_back(std::move(*rejected));
+      } else {
+        outcome.records.push_back(std::move(records[i]));
+      }
     }
   }
-  if (outcome.records.empty() && !outcome.rejects.empty()) {
+  if (outcome.records.empty() && outcome.record_texts.empty() && !outcome.rejects.empty()) {
     outcome.error = Error{ErrorKind::kSchema, "all " + std::to_string(outcome.rejects.size()) +
                                                   " records broke the schema; the first: " +
                                                   outcome.rejects.front().to_string()};

@@ -50,6 +50,13 @@ struct SandboxOptions {
   int cpu = -1;
 };
 
+// How a run hands back the records that passed the schema.
+enum class RecordForm {
+  kParsed,  // RunOutcome::records, as JSON values
+  kText,    // RunOutcome::record_texts, as JSON text: for callers that only
+            // pass records on (host parse), it spares a parse and a dump
+};
+
 class Sandbox {
  public:
   // Finds the worker executable and checks that it starts. Errors are kInternal
@@ -59,7 +66,8 @@ class Sandbox {
   // Runs `script` over `page` within `limits`. Never throws; every failure is
   // in the outcome's error. Records that break the script's schema are moved
   // to `rejects`; if every record broke it, the run fails with kSchema.
-  RunOutcome run(const Script& script, const Page& page, const Limits& limits);
+  RunOutcome run(const Script& script, const Page& page, const Limits& limits,
+                 RecordForm form = RecordForm::kParsed);
 
   ~Sandbox();
   Sandbox(const Sandbox&) = delete;

@@ -68,7 +68,7 @@ PageResult parse_one(sandbox::Sandbox& box, const sandbox::Script& script, const
     page.headers.emplace_back("Content-Type", std::move(ct));
   }
   page.body = std::move(*body);
-  sandbox::RunOutcome outcome = box.run(script, page, limits);
+  sandbox::RunOutcome outcome = box.run(script, page, limits, sandbox::RecordForm::kText);
   if (!outcome.log.empty()) r.err += prefix_lines(path, "print", outcome.log);
   for (const auto& rejected : outcome.rejects) {
     r.err += path + ": rejected: " + rejected.to_string() + "\n";
@@ -80,11 +80,11 @@ PageResult parse_one(sandbox::Sandbox& box, const sandbox::Script& script, const
              outcome.error->message + "\n";
     return r;
   }
-  for (const auto& record : outcome.records) {
-    r.out += record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (const std::string& record : outcome.record_texts) {
+    r.out += record;
     r.out += '\n';
   }
-  r.records = outcome.records.size();
+  r.records = outcome.record_texts.size();
   return r;
 }
 

@@ -3,9 +3,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "sandbox/engine/context.h"
 #include "sandbox/text/utf8.h"
@@ -39,8 +43,14 @@ void append_json_string(std::string& out, const char* s, std::size_t len) {
         case '\t':
           out += "\\t";
           break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
-          if (c < 0x20 || c == 0x7f) {
+          if (c < 0x20) {
             out += "\\u00";
             out += kHex[c >> 4];
             out += kHex[c & 15];
@@ -69,10 +79,36 @@ void append_number(std::string& out, double v) {
     auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(v));
     out.append(buf, r.ptr);
   } else {
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
+    // nlohmann's own shortest form ("0.0001", "1e+300"), so that the host
+    // can pass a record's text on as it is (see sandbox/record_text.h).
+    out.append(buf, nlohmann::detail::to_chars(buf, buf + sizeof buf, v));
   }
 }
+
+// Where a value sits in what was returned, spelled out only for an error
+// message ("record 3 field 'tags'[2]"), not built for every field of every
+// record.
+struct Where {
+  enum Kind { kRoot, kField, kItem };
+  Kind kind = kRoot;
+  const Where* parent = nullptr;
+  std::string_view root;   // kRoot: "record 3", "value"
+  std::string_view field;  // kField
+  std::size_t item = 0;    // kItem: 1-based
+
+  std::string text() const {
+    switch (kind) {
+      case kRoot:
+        return std::string(root);
+      case kField:
+        return parent->kind == kRoot ? parent->text() + " field '" + std::string(field) + "'"
+                                     : parent->text() + "." + std::string(field);
+      case kItem:
+        return parent->text() + "[" + std::to_string(item) + "]";
+    }
+    return {};
+  }
+};
 
 class Writer {
  public:
@@ -80,14 +116,14 @@ class Writer {
       : L_(L), limits_(limits), out_(out) {}
 
   // Writes the value at `index`; `where` names it in error messages.
-  bool write(int index, const std::string& where, int depth, bool as_object) {
+  bool write(int index, const Where& where, int depth, bool as_object) {
     const int t = lua_type(L_, index);
     switch (t) {
       case LUA_TSTRING: {
         std::size_t len = 0;
         const char* s = lua_tolstring(L_, index, &len);
         if (limits_ != nullptr && len > limits_->max_string_bytes) {
-          return fail(ErrorKind::kOutput, where + ": a string of " + std::to_string(len) +
+          return fail(ErrorKind::kOutput, where.text() + ": a string of " + std::to_string(len) +
                                               " bytes passes the limit of " +
                                               std::to_string(limits_->max_string_bytes) +
                                               " bytes per string");
@@ -99,7 +135,7 @@ class Writer {
         const double v = lua_tonumber(L_, index);
         if (!std::isfinite(v)) {
           if (limits_ == nullptr) return out_ += "null", true;
-          return fail(ErrorKind::kRuntime, where + ": " +
+          return fail(ErrorKind::kRuntime, where.text() + ": " +
                                                (std::isnan(v) ? "NaN" : "an infinite number") +
                                                " cannot be returned (JSON has no such number)");
         }
@@ -116,7 +152,7 @@ class Writer {
         return true;
       default:
         if (limits_ == nullptr) return out_ += "null", true;
-        return fail(ErrorKind::kRuntime, where + ": a " + lua_typename(L_, t) +
+        return fail(ErrorKind::kRuntime, where.text() + ": a " + lua_typename(L_, t) +
                                              " cannot be returned (only strings, numbers, "
                                              "booleans and lists of them)");
     }
@@ -130,18 +166,20 @@ class Writer {
     return false;
   }
 
-  bool write_table(int index, const std::string& where, int depth, bool as_object) {
+  bool write_table(int index, const Where& where, int depth, bool as_object) {
     if (index < 0) index += lua_gettop(L_) + 1;
     const void* id = lua_topointer(L_, index);
     if (depth > kMaxDepth || std::find(path_.begin(), path_.end(), id) != path_.end()) {
       if (limits_ == nullptr) return out_ += "null", true;
       return fail(ErrorKind::kRuntime,
-                  where +
+                  where.text() +
                       (depth > kMaxDepth ? ": tables nested deeper than 16 levels"
                                          : ": a table that contains itself (a cycle)") +
                       " cannot be returned");
     }
-    if (!lua_checkstack(L_, 6)) return fail(ErrorKind::kRuntime, where + ": nested too deeply");
+    if (!lua_checkstack(L_, 6)) {
+      return fail(ErrorKind::kRuntime, where.text() + ": nested too deeply");
+    }
     const std::size_t n = lua_objlen(L_, index);
     std::size_t entries = 0;
     bool string_keys_only = true;
@@ -160,12 +198,14 @@ class Writer {
       for (std::size_t i = 1; ok && i <= n; ++i) {
         if (i > 1) out_ += ',';
         lua_rawgeti(L_, index, static_cast<int>(i));
-        ok = write(-1, where + "[" + std::to_string(i) + "]", depth + 1, false);
+        const Where item{Where::kItem, &where, {}, {}, i};
+        ok = write(-1, item, depth + 1, false);
         lua_pop(L_, 1);
       }
       out_ += ']';
     } else if (string_keys_only) {
-      std::vector<std::string> keys;
+      // The keys are the table's own strings, alive while it is on the stack.
+      std::vector<std::string_view> keys;
       keys.reserve(entries);
       lua_pushnil(L_);
       while (lua_next(L_, index) != 0) {
@@ -174,7 +214,7 @@ class Writer {
         keys.emplace_back(k, len);
         lua_pop(L_, 1);
       }
-      std::sort(keys.begin(), keys.end());
+      std::sort(keys.begin(), keys.end());  // byte order, as nlohmann's objects sort
       out_ += '{';
       for (std::size_t i = 0; ok && i < keys.size(); ++i) {
         if (i > 0) out_ += ',';
@@ -182,8 +222,8 @@ class Writer {
         out_ += ':';
         lua_pushlstring(L_, keys[i].data(), keys[i].size());
         lua_rawget(L_, index);
-        ok = write(-1, depth == 0 ? where + " field '" + keys[i] + "'" : where + "." + keys[i],
-                   depth + 1, false);
+        const Where field{Where::kField, &where, {}, keys[i], 0};
+        ok = write(-1, field, depth + 1, false);
         lua_pop(L_, 1);
       }
       out_ += '}';
@@ -221,10 +261,11 @@ class Writer {
       }
       out_ += '}';
     } else {
-      ok = fail(ErrorKind::kRuntime,
-                where + (as_object ? ": field names must be strings"
-                                   : ": a table mixing list items and named fields cannot be "
-                                     "returned"));
+      ok =
+          fail(ErrorKind::kRuntime,
+               where.text() + (as_object ? ": field names must be strings"
+                                         : ": a table mixing list items and named fields cannot be "
+                                           "returned"));
     }
     path_.pop_back();
     return ok;
@@ -272,10 +313,13 @@ bool records_to_json(lua_State* L, int index, const Limits& limits, std::string&
   for (std::size_t i = 1; i <= n; ++i) {
     if (i > 1) out += ',';
     lua_rawgeti(L, index, static_cast<int>(i));
-    const std::string where = "record " + std::to_string(i);
+    char name[32];
+    const int name_len = std::snprintf(name, sizeof name, "record %zu", i);
+    const Where where{
+        Where::kRoot, nullptr, std::string_view(name, static_cast<std::size_t>(name_len)), {}, 0};
     if (lua_type(L, -1) != LUA_TTABLE) {
-      error = {ErrorKind::kRuntime,
-               where + " is a " + lua_typename(L, lua_type(L, -1)) + ", not a table of fields"};
+      error = {ErrorKind::kRuntime, where.text() + " is a " + lua_typename(L, lua_type(L, -1)) +
+                                        ", not a table of fields"};
       lua_pop(L, 1);
       return false;
     }
@@ -299,7 +343,8 @@ bool records_to_json(lua_State* L, int index, const Limits& limits, std::string&
 std::string value_to_json(lua_State* L, int index) {
   std::string out;
   Writer writer(L, nullptr, out);
-  if (!writer.write(index, "value", 0, false)) return "null";
+  const Where where{Where::kRoot, nullptr, "value", {}, 0};
+  if (!writer.write(index, where, 0, false)) return "null";
   return out;
 }
 

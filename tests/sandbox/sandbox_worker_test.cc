@@ -137,6 +137,39 @@ TEST(SandboxWorker, GarbageReplyIsAnInternalError) {
   expect_fake_healthy(*box);
 }
 
+TEST(SandboxWorker, RecordsAsTextTrustNothingTheWorkerWrites) {
+  auto box = fake_sandbox();
+  ASSERT_TRUE(box);
+  Page page;
+  page.url = "http://example.test/";
+  for (const std::string records :
+       {R"([{"a":"x"}, {"a" : "spaced"}])",    // valid, not as dump() writes it
+        "[{\"a\":\"x\"},\n{\"a\":\"line\"}]",  // a newline between records
+        R"([{"a":"x"},{"a":5},{"b":"y"}])",    // two break the schema
+        R"([{"a":"x"},{"a":"unterminated}])",
+        R"([{"a":"x"},{"a":"\u00e9\/"}])",  // escapes dump() does not make
+        "[{\"a\":\"\xff\"}]",               // not UTF-8
+        R"([{"a":"x"}]] trailing)", R"([{"a":1e999}])", "[]", "not json"}) {
+    const std::string script = "records:" + records;
+    const RunOutcome values = box->run(Script{"fake.lua", script}, page, Limits{});
+    const RunOutcome text = box->run(Script{"fake.lua", script}, page, Limits{}, RecordForm::kText);
+    ASSERT_EQ(values.ok(), text.ok()) << records;
+    if (!values.ok()) {
+      EXPECT_EQ(values.error->kind, text.error->kind) << records;
+      continue;
+    }
+    ASSERT_EQ(values.records.size(), text.record_texts.size()) << records;
+    for (std::size_t i = 0; i < values.records.size(); ++i) {
+      EXPECT_EQ(text.record_texts[i],
+                values.records[i].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+          << records;
+      EXPECT_EQ(text.record_texts[i].find('\n'), std::string::npos) << records;
+    }
+    EXPECT_EQ(values.rejects.size(), text.rejects.size()) << records;
+  }
+  expect_fake_healthy(*box);
+}
+
 TEST(SandboxWorker, OversizedReplyIsRefusedBeforeReading) {
   auto box = fake_sandbox();
   ASSERT_TRUE(box);
