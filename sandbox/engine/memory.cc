@@ -164,7 +164,7 @@ void xml_free(void* p) {
 
 void* xml_realloc(void* p, std::size_t size) {
   if (p == nullptr) return xml_malloc(size);
-  if (p != nullptr && arena.contains(p)) {
+  if (arena.contains(p)) {
     const std::size_t old = Arena::usable(p);
     if (size <= old) return p;
     void* q = xml_malloc(size);
@@ -176,7 +176,7 @@ void* xml_realloc(void* p, std::size_t size) {
   if (parsing) ++spills;  // a malloc block that lives on in the parse
   MemoryBudget* b = current_budget;
   if (b == nullptr) return std::realloc(p, size);
-  const std::size_t old = p ? malloc_usable_size(p) : 0;
+  const std::size_t old = malloc_usable_size(p);
   if (size > old && !b->fits(size - old)) return nullptr;
   void* q = std::realloc(p, size);
   if (q == nullptr) return nullptr;  // p is untouched and still charged

@@ -1,12 +1,12 @@
 #include "sandbox/html/document.h"
 
-#include "sandbox/html/tree_builder.h"
-
 #include <libxml/encoding.h>
 
 #include <algorithm>
 #include <cctype>
 #include <string>
+
+#include "sandbox/html/tree_builder.h"
 #include "sandbox/text/ascii.h"
 #include "sandbox/text/utf8.h"
 

@@ -173,16 +173,12 @@ void on_start_element(void* ctx, const xmlChar* name, const xmlChar** atts) {
     xmlChar* prefix = nullptr;
     element->name = xmlSplitQName(ctxt, name, &prefix);
     xmlFree(prefix);
-    if (element->name == nullptr) {
-      xmlFree(element);
-      return fail(b);
-    }
   } else {
     element->name = element_name(doc, name);
-    if (element->name == nullptr) {
-      xmlFree(element);
-      return fail(b);
-    }
+  }
+  if (element->name == nullptr) {
+    xmlFree(element);
+    return fail(b);
   }
   element->line = line_of(ctxt);
 
