@@ -194,21 +194,78 @@ char* xml_strdup(const char* s) {
 
 }  // namespace
 
-void* lua_budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
-  auto* b = static_cast<MemoryBudget*>(ud);
+LuaHeap::~LuaHeap() {
+  for (void* chunk : chunks_) std::free(chunk);
+}
+
+void* LuaHeap::allocate(std::size_t n) {
+  if (n > kSmall) {
+    if (!budget_->charge(n)) return nullptr;
+    void* p = std::malloc(n);
+    if (p == nullptr) budget_->release(n);
+    return p;
+  }
+  const std::size_t cls = (n + 15) / 16;
+  if (void* p = free_[cls]) {
+    std::memcpy(&free_[cls], p, sizeof(void*));
+    return p;
+  }
+  const std::size_t size = cls * 16;
+  if (top_ == nullptr || static_cast<std::size_t>(end_ - top_) < size) {
+    if (!budget_->charge(kChunk)) return nullptr;
+    void* chunk = std::malloc(kChunk);
+    if (chunk == nullptr) {
+      budget_->release(kChunk);
+      return nullptr;
+    }
+    try {
+      chunks_.push_back(chunk);
+    } catch (...) {
+      std::free(chunk);
+      budget_->release(kChunk);
+      return nullptr;
+    }
+    top_ = static_cast<char*>(chunk);
+    end_ = top_ + kChunk;
+  }
+  void* p = top_;
+  top_ += size;
+  return p;
+}
+
+void LuaHeap::release(void* p, std::size_t n) {
+  if (n > kSmall) {
+    budget_->release(n);
+    std::free(p);
+    return;
+  }
+  const std::size_t cls = (n + 15) / 16;
+  std::memcpy(p, &free_[cls], sizeof(void*));
+  free_[cls] = p;
+}
+
+void* LuaHeap::alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
+  auto* heap = static_cast<LuaHeap*>(ud);
   if (nsize == 0) {
-    b->release(osize);
-    std::free(ptr);
+    if (ptr != nullptr) heap->release(ptr, osize);
     return nullptr;
   }
-  const std::size_t old = ptr ? osize : 0;
-  if (nsize > old && !b->charge(nsize - old)) return nullptr;
-  void* q = std::realloc(ptr, nsize);
-  if (q == nullptr) {
-    if (nsize > old) b->release(nsize - old);
-    return nullptr;
+  if (ptr == nullptr) return heap->allocate(nsize);
+  if (osize > kSmall && nsize > kSmall) {
+    if (nsize > osize && !heap->budget_->charge(nsize - osize)) return nullptr;
+    void* q = std::realloc(ptr, nsize);
+    if (q == nullptr) {
+      if (nsize > osize) heap->budget_->release(nsize - osize);
+      return nullptr;
+    }
+    if (nsize < osize) heap->budget_->release(osize - nsize);
+    return q;
   }
-  if (nsize < old) b->release(old - nsize);
+  if (osize <= kSmall && nsize <= kSmall && (osize + 15) / 16 == (nsize + 15) / 16) return ptr;
+  void* q = heap->allocate(nsize);
+  if (q == nullptr) return nullptr;  // ptr is untouched
+  std::memcpy(q, ptr, osize < nsize ? osize : nsize);
+  heap->release(ptr, osize);
   return q;
 }
 

@@ -3,8 +3,10 @@
 // DOM instead of a huge table.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include <libxml/tree.h>
 
@@ -45,8 +47,36 @@ struct MemoryBudget {
   }
 };
 
-// The lua_Alloc that charges `ud` (a MemoryBudget*).
-void* lua_budget_alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
+// The Lua heap of one run, charged to `budget`. Blocks up to 256 bytes come
+// from 64 KiB chunks with a free list per 16-byte size class; bigger ones
+// from malloc. A fresh Lua state makes about a thousand small blocks and a
+// parser's run tens of thousands, all freed together by lua_close. The
+// budget is charged for what the heap holds: a whole chunk when one is
+// added (a freed small block waits for reuse, it is not given back), the
+// exact size of a big block. Destroy it after lua_close.
+class LuaHeap {
+ public:
+  explicit LuaHeap(MemoryBudget* budget) : budget_(budget) {}
+  ~LuaHeap();
+  LuaHeap(const LuaHeap&) = delete;
+  LuaHeap& operator=(const LuaHeap&) = delete;
+
+  // The lua_Alloc; `ud` is the LuaHeap.
+  static void* alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize);
+
+ private:
+  static constexpr std::size_t kSmall = 256;
+  static constexpr std::size_t kChunk = std::size_t{64} << 10;
+
+  void* allocate(std::size_t n);
+  void release(void* p, std::size_t n);
+
+  MemoryBudget* budget_;
+  std::vector<void*> chunks_;
+  char* top_ = nullptr;  // the free part of the newest chunk
+  char* end_ = nullptr;
+  std::array<void*, kSmall / 16 + 1> free_{};
+};
 
 // Routes libxml2's allocator through the budget made current by
 // ScopedXmlBudget on this thread. Call once per process before any libxml2

@@ -351,7 +351,8 @@ RawResult run_script(const RunRequest& request) {
   };
 
   {
-    LuaPtr state(lua_newstate(lua_budget_alloc, &run.budget));
+    LuaHeap heap(&run.budget);  // outlives the state, which frees into it
+    LuaPtr state(lua_newstate(LuaHeap::alloc, &heap));
     lua_State* L = state.get();
     if (L == nullptr) {
       result.error = {ErrorKind::kMemory, "not enough memory to create a Lua state"};
