@@ -53,11 +53,7 @@ class Arena {
     if (!reserve() || n > kReserve) return nullptr;
     const std::size_t size = n <= 8 ? 8 : (n + 7) / 16 * 16 + 8;
     if (size <= kLargest) {
-      const std::size_t bin = size / 16;
-      if (void* p = free_[bin]) {
-        std::memcpy(&free_[bin], p, sizeof(void*));
-        return p;
-      }
+      if (void* p = free_.pop(size / 16)) return p;
     }
     return bump(size, budget, refused);
   }
@@ -68,8 +64,7 @@ class Arena {
     if (!parsing) return;
     const std::size_t size = usable(p);
     if (size <= kLargest) {
-      std::memcpy(p, &free_[size / 16], sizeof(void*));
-      free_[size / 16] = p;
+      free_.push(size / 16, p);
     }
   }
 
@@ -81,7 +76,7 @@ class Arena {
     top_ = kHeader;
     high_water_ = kHeader;
     charged_ = 0;
-    free_.fill(nullptr);
+    free_.clear();
   }
 
   std::size_t used() const { return base_ == nullptr ? 0 : top_ - kHeader; }
@@ -126,7 +121,7 @@ class Arena {
   std::size_t top_ = kHeader;
   std::size_t high_water_ = kHeader;
   std::size_t charged_ = 0;  // bytes of the current run's budget this arena holds
-  std::array<void*, kLargest / 16 + 1> free_{};
+  FreeLists<kLargest / 16 + 1> free_;
 };
 
 thread_local Arena arena;
@@ -206,10 +201,7 @@ void* LuaHeap::allocate(std::size_t n) {
     return p;
   }
   const std::size_t cls = (n + 15) / 16;
-  if (void* p = free_[cls]) {
-    std::memcpy(&free_[cls], p, sizeof(void*));
-    return p;
-  }
+  if (void* p = free_.pop(cls)) return p;
   const std::size_t size = cls * 16;
   if (top_ == nullptr || static_cast<std::size_t>(end_ - top_) < size) {
     if (!budget_->charge(kChunk)) return nullptr;
@@ -240,8 +232,7 @@ void LuaHeap::release(void* p, std::size_t n) {
     return;
   }
   const std::size_t cls = (n + 15) / 16;
-  std::memcpy(p, &free_[cls], sizeof(void*));
-  free_[cls] = p;
+  free_.push(cls, p);
 }
 
 void* LuaHeap::alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include <libxml/tree.h>
@@ -47,6 +48,27 @@ struct MemoryBudget {
   }
 };
 
+// Free blocks of up to `Classes` size classes, each list threaded through
+// the blocks themselves (their first 8 bytes hold the next one). Shared by
+// the parse arena and the Lua heap.
+template <std::size_t Classes>
+class FreeLists {
+ public:
+  void* pop(std::size_t cls) {
+    void* p = head_[cls];
+    if (p != nullptr) std::memcpy(&head_[cls], p, sizeof(void*));
+    return p;
+  }
+  void push(std::size_t cls, void* p) {
+    std::memcpy(p, &head_[cls], sizeof(void*));
+    head_[cls] = p;
+  }
+  void clear() { head_.fill(nullptr); }
+
+ private:
+  std::array<void*, Classes> head_{};
+};
+
 // The Lua heap of one run, charged to `budget`. Blocks up to 256 bytes come
 // from 64 KiB chunks with a free list per 16-byte size class; bigger ones
 // from malloc. A fresh Lua state makes about a thousand small blocks and a
@@ -75,7 +97,7 @@ class LuaHeap {
   std::vector<void*> chunks_;
   char* top_ = nullptr;  // the free part of the newest chunk
   char* end_ = nullptr;
-  std::array<void*, kSmall / 16 + 1> free_{};
+  FreeLists<kSmall / 16 + 1> free_;
 };
 
 // Routes libxml2's allocator through the budget made current by

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -89,20 +88,22 @@ void append_number(std::string& out, double v) {
 // message ("record 3 field 'tags'[2]"), not built for every field of every
 // record.
 struct Where {
-  enum Kind { kRoot, kField, kItem };
-  Kind kind = kRoot;
+  enum Kind { kValue, kRecord, kField, kItem };
+  Kind kind = kValue;
   const Where* parent = nullptr;
-  std::string_view root;   // kRoot: "record 3", "value"
   std::string_view field;  // kField
-  std::size_t item = 0;    // kItem: 1-based
+  std::size_t item = 0;    // kRecord, kItem: 1-based
 
+  bool is_root() const { return kind == kValue || kind == kRecord; }
   std::string text() const {
     switch (kind) {
-      case kRoot:
-        return std::string(root);
+      case kValue:
+        return "value";
+      case kRecord:
+        return "record " + std::to_string(item);
       case kField:
-        return parent->kind == kRoot ? parent->text() + " field '" + std::string(field) + "'"
-                                     : parent->text() + "." + std::string(field);
+        return parent->text() + (parent->is_root() ? " field '" + std::string(field) + "'"
+                                                   : "." + std::string(field));
       case kItem:
         return parent->text() + "[" + std::to_string(item) + "]";
     }
@@ -198,7 +199,7 @@ class Writer {
       for (std::size_t i = 1; ok && i <= n; ++i) {
         if (i > 1) out_ += ',';
         lua_rawgeti(L_, index, static_cast<int>(i));
-        const Where item{Where::kItem, &where, {}, {}, i};
+        const Where item{Where::kItem, &where, {}, i};
         ok = write(-1, item, depth + 1, false);
         lua_pop(L_, 1);
       }
@@ -222,7 +223,7 @@ class Writer {
         out_ += ':';
         lua_pushlstring(L_, keys[i].data(), keys[i].size());
         lua_rawget(L_, index);
-        const Where field{Where::kField, &where, {}, keys[i], 0};
+        const Where field{Where::kField, &where, keys[i], 0};
         ok = write(-1, field, depth + 1, false);
         lua_pop(L_, 1);
       }
@@ -313,10 +314,7 @@ bool records_to_json(lua_State* L, int index, const Limits& limits, std::string&
   for (std::size_t i = 1; i <= n; ++i) {
     if (i > 1) out += ',';
     lua_rawgeti(L, index, static_cast<int>(i));
-    char name[32];
-    const int name_len = std::snprintf(name, sizeof name, "record %zu", i);
-    const Where where{
-        Where::kRoot, nullptr, std::string_view(name, static_cast<std::size_t>(name_len)), {}, 0};
+    const Where where{Where::kRecord, nullptr, {}, i};
     if (lua_type(L, -1) != LUA_TTABLE) {
       error = {ErrorKind::kRuntime, where.text() + " is a " + lua_typename(L, lua_type(L, -1)) +
                                         ", not a table of fields"};
@@ -343,7 +341,7 @@ bool records_to_json(lua_State* L, int index, const Limits& limits, std::string&
 std::string value_to_json(lua_State* L, int index) {
   std::string out;
   Writer writer(L, nullptr, out);
-  const Where where{Where::kRoot, nullptr, "value", {}, 0};
+  const Where where{Where::kValue, nullptr, {}, 0};
   if (!writer.write(index, where, 0, false)) return "null";
   return out;
 }
