@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -143,8 +144,21 @@ struct Sandbox::Impl {
           ErrorKind::kInternal,
           std::string("cannot create a socket pair for the sandbox: ") + std::strerror(errno)});
     }
+    // The worker's end must become fd 3 without close-on-exec; dup2 onto
+    // itself would keep the flag, so first move it off 3.
+    if (sv[1] == worker::kWorkerFd) {
+      const int moved = ::fcntl(sv[1], F_DUPFD_CLOEXEC, worker::kWorkerFd + 1);
+      ::close(sv[1]);
+      sv[1] = moved;
+      if (moved < 0) {
+        ::close(sv[0]);
+        return std::unexpected(
+            Error{ErrorKind::kInternal,
+                  std::string("cannot start a sandbox worker: ") + std::strerror(errno)});
+      }
+    }
     const std::string space = std::to_string(address_space);
-    // Built before fork: the child may only make async-signal-safe calls.
+    const std::string parent = std::to_string(::getpid());
     std::vector<std::string> env_strings;
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
       if (const char* v = std::getenv(name)) env_strings.push_back(std::string(name) + "=" + v);
@@ -153,39 +167,54 @@ struct Sandbox::Impl {
     for (auto& s : env_strings) envp.push_back(s.data());
     envp.push_back(nullptr);
     std::string path = worker_path;
-    std::string flag = "--address-space";
-    char* argv[] = {path.data(), flag.data(), const_cast<char*>(space.c_str()), nullptr};
-    const pid_t parent = ::getpid();
-    cpu_set_t cpus;
-    CPU_ZERO(&cpus);
-    const bool pin = cpu >= 0 && cpu < CPU_SETSIZE;
-    if (pin) CPU_SET(cpu, &cpus);
+    std::string space_flag = "--address-space";
+    std::string parent_flag = "--parent";
+    char* argv[] = {path.data(),
+                    space_flag.data(),
+                    const_cast<char*>(space.c_str()),
+                    parent_flag.data(),
+                    const_cast<char*>(parent.c_str()),
+                    nullptr};
 
-    const pid_t pid = ::fork();
-    if (pid < 0) {
+    // posix_spawn, not fork: glibc's shares our memory until the exec
+    // (CLONE_VFORK), so starting a worker neither copies the host's page
+    // tables nor leaves the host to take a copy-on-write fault on every page
+    // it writes afterwards; both were milliseconds per worker here.
+    // The worker gets its own process group (a Ctrl-C meant for the host
+    // does not kill runs in flight: the host decides), no blocked signals
+    // (the host blocks SIGINT/SIGTERM for its signal thread), /dev/null on
+    // stdin and stdout, and no descriptor but its socket.
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attr);
+    posix_spawn_file_actions_adddup2(&actions, sv[1], worker::kWorkerFd);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDWR, 0);
+    posix_spawn_file_actions_adddup2(&actions, 0, 1);
+    posix_spawn_file_actions_addclosefrom_np(&actions, worker::kWorkerFd + 1);
+    sigset_t no_signals;
+    sigemptyset(&no_signals);
+    posix_spawnattr_setsigmask(&attr, &no_signals);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, path.c_str(), &actions, &attr, argv, envp.data());
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) {
       ::close(sv[0]);
       ::close(sv[1]);
       return std::unexpected(
           Error{ErrorKind::kInternal,
-                std::string("cannot start a sandbox worker: ") + std::strerror(errno)});
+                "cannot start the sandbox worker " + worker_path + ": " + std::strerror(rc)});
     }
-    if (pid == 0) {
-      // Own process group: a Ctrl-C meant for the host does not kill runs in
-      // flight; the host decides. (No PR_SET_PDEATHSIG: it fires when the
-      // forking *thread* ends. The worker watches its parent itself.)
-      ::setpgid(0, 0);
-      if (::getppid() != parent) ::_exit(126);
-      // Best effort: a CPU that is not allowed leaves the worker unpinned.
-      if (pin) (void)::sched_setaffinity(0, sizeof cpus, &cpus);
-      if (::dup2(sv[1], worker::kWorkerFd) < 0) ::_exit(125);
-      const int devnull = ::open("/dev/null", O_RDWR);
-      if (devnull >= 0) {
-        ::dup2(devnull, 0);
-        ::dup2(devnull, 1);
-      }
-      ::close_range(worker::kWorkerFd + 1, ~0U, 0);
-      ::execve(path.c_str(), argv, envp.data());
-      ::_exit(127);
+    // Best effort, as the worker has only begun to load: a CPU that is not
+    // allowed leaves it unpinned.
+    if (cpu >= 0 && cpu < CPU_SETSIZE) {
+      cpu_set_t cpus;
+      CPU_ZERO(&cpus);
+      CPU_SET(cpu, &cpus);
+      (void)::sched_setaffinity(pid, sizeof cpus, &cpus);
     }
     ::close(sv[1]);
     return std::make_unique<WorkerProcess>(pid, sv[0]);

@@ -124,7 +124,14 @@ int main(int argc, char** argv) {
   // Optional: --address-space BYTES, the kernel-enforced ceiling under the
   // per-run memory budget (not set under AddressSanitizer, which reserves
   // terabytes of address space).
+  // --parent PID: the host that started us; if it is already gone (we were
+  // reparented before getting here), there is nobody to serve.
+  pid_t parent = getppid();
   for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], "--parent") == 0) {
+      const auto expected = static_cast<pid_t>(std::strtol(argv[i + 1], nullptr, 10));
+      if (expected != parent) std::_Exit(0);
+    }
     if (std::strcmp(argv[i], "--address-space") == 0) {
 #ifndef SDP_SANITIZED
       const rlim_t bytes = std::strtoull(argv[i + 1], nullptr, 10);
@@ -151,7 +158,7 @@ int main(int argc, char** argv) {
 
   pthread_t watcher;
   if (pthread_create(&watcher, nullptr, watch_parent,
-                     reinterpret_cast<void*>(static_cast<std::intptr_t>(getppid()))) != 0) {
+                     reinterpret_cast<void*>(static_cast<std::intptr_t>(parent))) != 0) {
     std::fprintf(stderr, "sdp-worker: cannot start the parent watcher\n");
     return 5;
   }

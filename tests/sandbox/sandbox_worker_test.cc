@@ -1,7 +1,10 @@
 // The process boundary: whatever a worker does (crash, hang, garbage, exit),
 // the run fails with a clear error and the next run gets a fresh worker.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -233,6 +236,77 @@ TEST(SandboxWorker, ACpuThatCannotBeUsedLeavesTheWorkerUnpinned) {
   const pid_t worker = run_and_find_new_worker(**box, before);
   ASSERT_GT(worker, 0);
   EXPECT_EQ(cpus_allowed(worker), cpus_allowed(::getpid()));
+}
+
+// A line of /proc/PID/status after its key ("SigBlk:\t0000..." -> "0000...").
+std::string status_field(pid_t pid, const std::string& key) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(key, 0) == 0) {
+      const auto start = line.find_first_not_of(" \t", key.size());
+      return start == std::string::npos ? "" : line.substr(start);
+    }
+  }
+  return "";
+}
+
+TEST(SandboxWorker, WorkerStartsWithNoBlockedSignalsAndOnlyItsSocket) {
+  // The host blocks SIGINT and SIGTERM for its signal thread; a worker must
+  // not inherit that, nor any descriptor of the host's.
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  ASSERT_EQ(::pthread_sigmask(SIG_BLOCK, &block, &old), 0);
+  const int stray = ::open("/dev/zero", O_RDONLY);  // not close-on-exec
+  const std::set<pid_t> before = child_pids();
+  auto box = Sandbox::create(SandboxOptions{});
+  ASSERT_TRUE(box) << box.error().message;
+  const pid_t worker = run_and_find_new_worker(**box, before);
+  ::pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  ::close(stray);
+  ASSERT_GT(worker, 0);
+  EXPECT_EQ(status_field(worker, "SigBlk:"), "0000000000000000");
+  std::set<std::string> fds;
+  const std::string dir = "/proc/" + std::to_string(worker) + "/fd";
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    fds.insert(entry.path().filename());
+  }
+  EXPECT_EQ(fds, (std::set<std::string>{"0", "1", "2", "3"}));
+  EXPECT_EQ(std::filesystem::read_symlink(dir + "/0"), "/dev/null");
+  EXPECT_EQ(std::filesystem::read_symlink(dir + "/1"), "/dev/null");
+  EXPECT_EQ(std::filesystem::read_symlink(dir + "/3").string().rfind("socket:", 0), 0u);
+}
+
+TEST(SandboxWorker, WorkerWhoseHostIsAlreadyGoneExitsAtOnce) {
+  // Started for a host that is not its parent (the host died and the worker
+  // was reparented before it ran), the worker must not wait on its socket.
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::dup2(sv[1], 3);
+    const std::string path = std::string(SDP_BIN_DIR) + "/sdp-worker";
+    const char* argv[] = {path.c_str(), "--parent", "1", nullptr};
+    ::execv(path.c_str(), const_cast<char**>(argv));
+    ::_exit(127);
+  }
+  ::close(sv[1]);
+  int status = 0;
+  pid_t done = 0;
+  for (int i = 0; i < 500 && done == 0; ++i) {  // up to 5 s; we keep the socket open
+    done = ::waitpid(pid, &status, WNOHANG);
+    if (done == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (done == 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  ::close(sv[0]);
+  ASSERT_EQ(done, pid) << "the worker waited for a host that is not its parent";
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(SandboxWorker, ParallelRunsFromManyThreads) {
