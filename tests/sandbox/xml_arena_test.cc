@@ -3,7 +3,10 @@
 // holds read back intact, and reset_xml_arena() empties it.
 #include <gtest/gtest.h>
 
+#include <cinttypes>
 #include <cstdint>
+#include <cstdio>
+#include <fstream>
 #include <string>
 
 #include "sandbox/engine/memory.h"
@@ -53,6 +56,33 @@ class XmlArenaTest : public ::testing::Test {
 
   MemoryBudget budget_;
 };
+
+// The "VmFlags:" line of the mapping of this process that holds `p`.
+std::string vm_flags_of(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    std::uintptr_t lo = 0, hi = 0;
+    if (std::sscanf(line.c_str(), "%" SCNxPTR "-%" SCNxPTR " ", &lo, &hi) == 2 &&
+        line.find(':') > line.find(' ')) {
+      inside = at >= lo && at < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return "";
+}
+
+TEST_F(XmlArenaTest, TheArenaAsksTheKernelForHugePages) {
+  auto doc = parse(listing(50));
+  ASSERT_NE(doc, nullptr);
+  ASSERT_GT(xml_arena_used(), 0u);
+  // "hg": madvise(MADV_HUGEPAGE); the document's first node is in the arena.
+  const std::string flags = vm_flags_of(doc->children);
+  ASSERT_FALSE(flags.empty());
+  EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
+}
 
 TEST_F(XmlArenaTest, AParseTakesItsNodesFromTheArenaAndChargesTheBudget) {
   auto doc = parse(listing(500));
