@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
-  libluajit-5.1-dev libxml2-dev libcurl4-openssl-dev liblmdb-dev
+  libluajit-5.1-dev libxml2-dev libicu-dev libcurl4-openssl-dev liblmdb-dev
   nlohmann-json3-dev libgtest-dev libgmock-dev libseccomp-dev libcli11-dev
   libssl-dev libsqlite3-dev zlib1g-dev
   "$@"

@@ -1,9 +1,13 @@
 #include "sandbox/html/document.h"
 
-#include <libxml/encoding.h>
+#include <libxml/xmlmemory.h>
+#include <unicode/ucnv.h>
+#include <unicode/ucnv_cb.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
+#include <memory>
 #include <string>
 
 #include "sandbox/html/tree_builder.h"
@@ -34,7 +38,7 @@ std::string charset_param(std::string_view s) {
   return std::string(s.substr(i, end - i));
 }
 
-// Names browsers treat as aliases; libxml2's iconv knows the canonical ones.
+// Names browsers treat as aliases, mapped to the charset they mean.
 std::string canonical(std::string name) {
   name = to_upper(name);
   if (name == "UTF8") return "UTF-8";
@@ -43,11 +47,65 @@ std::string canonical(std::string name) {
   return name;
 }
 
-bool known_encoding(const std::string& name) {
-  xmlCharEncodingHandlerPtr handler = xmlFindCharEncodingHandler(name.c_str());
-  if (handler == nullptr) return false;
-  xmlCharEncCloseFunc(handler);
-  return true;
+struct ConverterCloser {
+  void operator()(UConverter* c) const noexcept { ucnv_close(c); }
+};
+using ConverterPtr = std::unique_ptr<UConverter, ConverterCloser>;
+
+ConverterPtr open_converter(const char* name) {
+  UErrorCode status = U_ZERO_ERROR;
+  ConverterPtr c(ucnv_open(name, &status));
+  return U_SUCCESS(status) ? std::move(c) : nullptr;
+}
+
+bool known_encoding(const std::string& name) { return open_converter(name.c_str()) != nullptr; }
+
+// ICU's substitution callback writes U+001A for a bad byte in some
+// single-byte charsets; browsers (and libxml2 before) show U+FFFD.
+void substitute_replacement(const void*, UConverterToUnicodeArgs* args, const char*, int32_t,
+                            UConverterCallbackReason reason, UErrorCode* status) {
+  if (reason > UCNV_IRREGULAR) return;  // reset, close, clone: nothing to write
+  static const UChar kReplacement = 0xFFFD;
+  *status = U_ZERO_ERROR;
+  ucnv_cbToUWriteUChars(args, &kReplacement, 1, 0, status);
+}
+
+struct XmlFree {
+  void operator()(char* p) const noexcept { xmlFree(p); }
+};
+using XmlBuffer = std::unique_ptr<char, XmlFree>;
+
+// `body` decoded from `charset` to UTF-8, in a buffer from xmlMalloc so that
+// the run's memory budget pays for it. Null when ICU does not know the
+// charset (the caller then parses the bytes as they are) or memory ran out.
+XmlBuffer decode_to_utf8(std::string_view body, const std::string& charset, std::size_t& length,
+                         bool& out_of_memory) {
+  out_of_memory = false;
+  ConverterPtr from = open_converter(charset.c_str());
+  ConverterPtr to = open_converter("UTF-8");
+  if (!from || !to) return nullptr;
+  UErrorCode status = U_ZERO_ERROR;
+  ucnv_setToUCallBack(from.get(), substitute_replacement, nullptr, nullptr, nullptr, &status);
+  // Every input byte gives at most three bytes of UTF-8 (a lone byte that
+  // becomes U+FFFD); a four-byte sequence at most four.
+  if (body.size() > (std::size_t{1} << 31) / 3) return nullptr;
+  const std::size_t capacity = body.size() * 3 + 16;
+  XmlBuffer out(static_cast<char*>(xmlMalloc(capacity)));
+  if (!out) {
+    out_of_memory = true;
+    return nullptr;
+  }
+  char* target = out.get();
+  const char* source = body.data();
+  UChar pivot[1024];
+  UChar* pivot_source = pivot;
+  UChar* pivot_target = pivot;
+  ucnv_convertEx(to.get(), from.get(), &target, out.get() + capacity, &source,
+                 body.data() + body.size(), pivot, &pivot_source, &pivot_target,
+                 pivot + std::size(pivot), true, true, &status);
+  if (U_FAILURE(status)) return nullptr;
+  length = static_cast<std::size_t>(target - out.get());
+  return out;
 }
 
 // Looks for <meta charset=...> or <meta http-equiv content="...charset=...">
@@ -84,9 +142,23 @@ std::string sniff_charset(std::string_view body, std::string_view content_type) 
 }
 
 XmlDocPtr parse_html(std::string_view body, std::string_view content_type, std::string_view url) {
-  const std::string encoding = sniff_charset(body, content_type);
+  std::string encoding = sniff_charset(body, content_type);
   const std::string url_z(url);
   if (body.find_first_not_of(" \t\r\n\f") == std::string_view::npos) body = "<html></html>";
+  // We decode, not libxml2: its decoders are iconv's, which loads a module
+  // per charset from disk, and a sandbox worker may not open files. ICU's
+  // tables are in memory. libxml2 then reads UTF-8.
+  XmlBuffer decoded;
+  if (encoding != "UTF-8") {
+    std::size_t length = 0;
+    bool out_of_memory = false;
+    decoded = decode_to_utf8(body, encoding, length, out_of_memory);
+    if (out_of_memory) return nullptr;
+    if (decoded) {
+      body = std::string_view(decoded.get(), length);
+      encoding = "UTF-8";
+    }
+  }
   htmlDocPtr doc =
       read_html(body.data(), static_cast<int>(std::min<std::size_t>(body.size(), 0x7fffffff)),
                 url_z, encoding, kParseOptions);

@@ -24,11 +24,11 @@ inline constexpr int kParseOptions = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 // Content-Type header if given and known, else a <meta charset> or
 // <meta http-equiv> in the first 1024 bytes, else UTF-8 when the bytes are
 // valid UTF-8, else windows-1252 (what browsers assume). Returns a name
-// libxml2's iconv understands, upper-cased ("UTF-8", "WINDOWS-1252", ...).
+// ICU's converters understand, upper-cased ("UTF-8", "WINDOWS-1252", ...).
 std::string sniff_charset(std::string_view body, std::string_view content_type);
 
 // Parses `body` leniently (recover, no network, no errors printed) and decodes
-// it to UTF-8. Never fails on bad markup; returns nullptr only when libxml2
+// it to UTF-8 with ICU (bytes invalid in the charset become U+FFFD). Never fails on bad markup; returns nullptr only when libxml2
 // could not allocate, or the body is empty (an empty document is returned as
 // "<html></html>" instead, so callers always get a tree).
 XmlDocPtr parse_html(std::string_view body, std::string_view content_type, std::string_view url);

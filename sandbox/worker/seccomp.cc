@@ -34,8 +34,8 @@ const char* const kAllowed[] = {
 #endif
     nullptr};
 
-// Looked-up files (an iconv module for a charset not preloaded, say) fail
-// softly, so the library falls back instead of the run dying.
+// Looked-up files (a library probing for optional data, say) fail softly,
+// so the library falls back instead of the run dying.
 const char* const kDenied[] = {"open",      "openat",     "stat",     "lstat",      "access",
                                "faccessat", "faccessat2", "readlink", "readlinkat", "statx",
                                "statfs",    "fstatfs",    "uname",    nullptr};

@@ -1,13 +1,13 @@
 // sdp-worker: the process that runs untrusted extractor scripts.
 //
 // The host starts it with one end of a socket pair on fd 3 and an empty
-// environment. It prepares what runs need while it still may (libxml2,
-// iconv converters), sets resource limits, moves to a thread with a 256 MiB
+// environment. It prepares what runs need while it still may (libxml2's
+// globals; pages are decoded with ICU, whose tables need no files), sets
+// resource limits, moves to a thread with a 256 MiB
 // stack (deep C recursion in LuaJIT then ends in a clean error instead of a
 // crash), installs the system-call filter, and serves one request at a time:
 // every run gets a fresh Lua state. If anything goes wrong beyond that (a
 // stuck C call, a crash) the host kills this process and starts another.
-#include <libxml/encoding.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -33,22 +33,6 @@
 namespace {
 
 using sandbox::worker::kWorkerFd;
-
-// Charsets whose iconv modules are loaded before the filter closes file
-// access; the handles stay open so the modules stay loaded.
-void preload_charsets() {
-  static const char* const kCharsets[] = {
-      "WINDOWS-1252", "WINDOWS-1251", "WINDOWS-1250", "WINDOWS-1253", "WINDOWS-1254",
-      "WINDOWS-1255", "WINDOWS-1256", "WINDOWS-1257", "WINDOWS-1258", "ISO-8859-2",
-      "ISO-8859-5",   "ISO-8859-7",   "ISO-8859-9",   "ISO-8859-15",  "KOI8-R",
-      "KOI8-U",       "SHIFT_JIS",    "EUC-JP",       "ISO-2022-JP",  "GBK",
-      "GB18030",      "GB2312",       "BIG5",         "EUC-KR",       "UTF-16LE",
-      "UTF-16BE",     "TIS-620",      "WINDOWS-874",  "MACINTOSH",    nullptr};
-  static std::vector<xmlCharEncodingHandlerPtr> kept;
-  for (const char* const* c = kCharsets; *c != nullptr; ++c) {
-    if (xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(*c)) kept.push_back(h);
-  }
-}
 
 void* serve(void*) {
   const std::string filter_error = sandbox::worker::install_syscall_filter();
@@ -154,7 +138,6 @@ int main(int argc, char** argv) {
   mallopt(M_TOP_PAD, 8 << 20);
 
   sandbox::engine::prepare_process();
-  preload_charsets();
 
   pthread_t watcher;
   if (pthread_create(&watcher, nullptr, watch_parent,

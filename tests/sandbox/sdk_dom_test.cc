@@ -134,6 +134,56 @@ TEST(SdkDom, CharsetFromHeaderMetaOrSniffing) {
   EXPECT_EQ(eval("page:html():css_one('p'):text()", "<p>caf\xC3\xA9</p>"), "caf\xC3\xA9");
 }
 
+// The worker decodes with ICU, which needs no files: every charset works
+// behind the system-call filter, not only a preloaded few.
+TEST(SdkDom, CharsetsDecodeBehindTheSyscallFilter) {
+  struct Case {
+    const char* charset;
+    std::string bytes;
+    std::string utf8;
+  };
+  const Case cases[] = {
+      {"shift_jis", "\x93\xFA\x96\x7B", "\xE6\x97\xA5\xE6\x9C\xAC"},     // 日本
+      {"euc-jp", "\xC6\xFC\xCB\xDC", "\xE6\x97\xA5\xE6\x9C\xAC"},        // 日本
+      {"iso-2022-jp", "\x1B$BF|K\\\x1B(B", "\xE6\x97\xA5\xE6\x9C\xAC"},  // 日本
+      {"gb2312", "\xD6\xD0\xCE\xC4", "\xE4\xB8\xAD\xE6\x96\x87"},        // 中文
+      {"gbk", "\xD6\xD0\xCE\xC4", "\xE4\xB8\xAD\xE6\x96\x87"},           // 中文
+      {"gb18030", "\x81\x30\x81\x30", "\xC2\x80"},                       // U+0080
+      {"big5", "\xA4\xA4\xA4\xE5", "\xE4\xB8\xAD\xE6\x96\x87"},          // 中文
+      {"euc-kr", "\xC7\xD1\xB1\xB9", "\xED\x95\x9C\xEA\xB5\xAD"},        // 한국
+      {"koi8-r", "\xED\xC9\xD2", "\xD0\x9C\xD0\xB8\xD1\x80"},            // Мир
+      {"windows-1251", "\xCC\xE8\xF0", "\xD0\x9C\xD0\xB8\xD1\x80"},      // Мир
+      {"iso-8859-7", "\xE1", "\xCE\xB1"},                                // α
+      {"windows-874", "\xA1", "\xE0\xB8\x81"},                           // ก
+      {"macintosh", "\xA5", "\xE2\x80\xA2"},                             // •
+      {"windows-1252", "\x80", "\xE2\x82\xAC"},                          // €
+      {"iso-8859-3", "\xA1", "\xC4\xA6"},  // Ħ, a charset never preloaded
+  };
+  for (const Case& c : cases) {
+    const std::string html =
+        std::string("<head><meta charset=\"") + c.charset + "\"></head><p>" + c.bytes + "</p>";
+    EXPECT_EQ(eval("page:html():css_one('p'):text()", html), c.utf8) << c.charset;
+  }
+  // UTF-16 found by its byte-order mark.
+  std::string utf16 = "\xFF\xFE";
+  for (char ch : std::string("<p>\xE9t\xE9</p>")) utf16 += std::string{ch, '\0'};
+  EXPECT_EQ(eval("page:html():css_one('p'):text()", utf16), "\xC3\xA9t\xC3\xA9");
+}
+
+TEST(SdkDom, BytesInvalidInTheCharsetBecomeReplacementCharacters) {
+  // A Shift_JIS lead byte with no trail byte, and an unmapped windows-1252
+  // byte; the text around them survives.
+  EXPECT_EQ(eval("page:html():css_one('p'):text()",
+                 "<head><meta charset=\"shift_jis\"></head><p>a\x93</p><i>b</i>"),
+            "a\xEF\xBF\xBD");
+  EXPECT_EQ(eval("page:html():css_one('i'):text()",
+                 "<head><meta charset=\"shift_jis\"></head><p>a\x93</p><i>b</i>"),
+            "b");
+  EXPECT_EQ(eval("page:html():css_one('p'):text()",
+                 "<head><meta charset=\"euc-kr\"></head><p>x\xFFy</p>"),
+            "x\xEF\xBF\xBDy");
+}
+
 TEST(SdkDom, SyntaxErrorCarriesScriptLine) {
   const RunOutcome o = run_script("local sdk = require('sdk')\nlocal x = = 1\n");
   ASSERT_EQ(kind_of(o), "syntax");
