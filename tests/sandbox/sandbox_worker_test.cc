@@ -278,6 +278,31 @@ TEST(SandboxWorker, WorkerStartsWithNoBlockedSignalsAndOnlyItsSocket) {
   EXPECT_EQ(std::filesystem::read_symlink(dir + "/3").string().rfind("socket:", 0), 0u);
 }
 
+#ifdef SDP_WORKER_LINKED_STATICALLY
+TEST(SandboxWorker, TheWorkerMapsNoSharedLibraryButTheCLibrary) {
+  // Its start-up cost is mostly the dynamic loader's (sandbox/CMakeLists.txt).
+  const std::set<pid_t> before = child_pids();
+  auto box = Sandbox::create(SandboxOptions{});
+  ASSERT_TRUE(box) << box.error().message;
+  const pid_t worker = run_and_find_new_worker(**box, before);
+  ASSERT_GT(worker, 0);
+  std::ifstream maps("/proc/" + std::to_string(worker) + "/maps");
+  std::set<std::string> libraries;
+  for (std::string line; std::getline(maps, line);) {
+    const auto slash = line.rfind('/');
+    if (slash != std::string::npos && line.find(".so", slash) != std::string::npos) {
+      libraries.insert(line.substr(slash + 1));
+    }
+  }
+  ASSERT_FALSE(libraries.empty());
+  for (const std::string& lib : libraries) {
+    const bool c_library =
+        lib.starts_with("libc.so") || lib.starts_with("libm.so") || lib.starts_with("ld-linux");
+    EXPECT_TRUE(c_library) << lib;
+  }
+}
+#endif
+
 TEST(SandboxWorker, WorkerWhoseHostIsAlreadyGoneExitsAtOnce) {
   // Started for a host that is not its parent (the host died and the worker
   // was reparented before it ran), the worker must not wait on its socket.
