@@ -183,7 +183,9 @@ struct Sandbox::Impl {
     // The worker gets its own process group (a Ctrl-C meant for the host
     // does not kill runs in flight: the host decides), no blocked signals
     // (the host blocks SIGINT/SIGTERM for its signal thread), /dev/null on
-    // stdin and stdout, and no descriptor but its socket.
+    // stdin and stdout, and no descriptor but its socket. (No
+    // PR_SET_PDEATHSIG: it fires when the spawning *thread* ends; the worker
+    // watches its parent itself, given as --parent.)
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     posix_spawn_file_actions_init(&actions);

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
+#include <iterator>
 #include <memory>
 #include <string>
 
@@ -58,10 +58,12 @@ ConverterPtr open_converter(const char* name) {
   return U_SUCCESS(status) ? std::move(c) : nullptr;
 }
 
-bool known_encoding(const std::string& name) { return open_converter(name.c_str()) != nullptr; }
+bool known_encoding(const std::string& name) {
+  return name == "UTF-8" || open_converter(name.c_str()) != nullptr;
+}
 
 // ICU's substitution callback writes U+001A for a bad byte in some
-// single-byte charsets; browsers (and libxml2 before) show U+FFFD.
+// single-byte charsets; browsers show U+FFFD.
 void substitute_replacement(const void*, UConverterToUnicodeArgs* args, const char*, int32_t,
                             UConverterCallbackReason reason, UErrorCode* status) {
   if (reason > UCNV_IRREGULAR) return;  // reset, close, clone: nothing to write
