@@ -96,9 +96,9 @@ class Arena {
     base_ = static_cast<char*>(p);
     // Huge pages where the kernel allows them (THP "madvise" mode, Debian's
     // default): the first parse of a worker otherwise takes a page fault per
-    // 4 KiB of tree, about 10 us each on a paravirtualised machine, which
-    // was a third of a worker's start-up here. Advice only: without THP the
-    // arena works as before.
+    // 4 KiB of tree, about 10 us each on a paravirtualised machine: a third
+    // of the faults of a worker's first page here. Advice only: without THP
+    // the arena works as before.
     ::madvise(base_, kReserve, MADV_HUGEPAGE);
     return true;
   }

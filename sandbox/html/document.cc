@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <expected>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -77,36 +78,37 @@ struct XmlFree {
 };
 using XmlBuffer = std::unique_ptr<char, XmlFree>;
 
+enum class DecodeFailure { kUnknownCharset, kOutOfMemory };
+struct Decoded {
+  XmlBuffer text;
+  std::size_t length = 0;
+};
+
 // `body` decoded from `charset` to UTF-8, in a buffer from xmlMalloc so that
-// the run's memory budget pays for it. Null when ICU does not know the
-// charset (the caller then parses the bytes as they are) or memory ran out.
-XmlBuffer decode_to_utf8(std::string_view body, const std::string& charset, std::size_t& length,
-                         bool& out_of_memory) {
-  out_of_memory = false;
+// the run's memory budget pays for it.
+std::expected<Decoded, DecodeFailure> decode_to_utf8(std::string_view body,
+                                                     const std::string& charset) {
   ConverterPtr from = open_converter(charset.c_str());
   ConverterPtr to = open_converter("UTF-8");
-  if (!from || !to) return nullptr;
+  if (!from || !to) return std::unexpected(DecodeFailure::kUnknownCharset);
   UErrorCode status = U_ZERO_ERROR;
   ucnv_setToUCallBack(from.get(), substitute_replacement, nullptr, nullptr, nullptr, &status);
   // Every input byte gives at most three bytes of UTF-8 (a lone byte that
   // becomes U+FFFD); a four-byte sequence at most four.
-  if (body.size() > (std::size_t{1} << 31) / 3) return nullptr;
+  if (body.size() > (std::size_t{1} << 31) / 3) return std::unexpected(DecodeFailure::kOutOfMemory);
   const std::size_t capacity = body.size() * 3 + 16;
-  XmlBuffer out(static_cast<char*>(xmlMalloc(capacity)));
-  if (!out) {
-    out_of_memory = true;
-    return nullptr;
-  }
-  char* target = out.get();
+  Decoded out{XmlBuffer(static_cast<char*>(xmlMalloc(capacity)))};
+  if (!out.text) return std::unexpected(DecodeFailure::kOutOfMemory);
+  char* target = out.text.get();
   const char* source = body.data();
   UChar pivot[1024];
   UChar* pivot_source = pivot;
   UChar* pivot_target = pivot;
-  ucnv_convertEx(to.get(), from.get(), &target, out.get() + capacity, &source,
+  ucnv_convertEx(to.get(), from.get(), &target, out.text.get() + capacity, &source,
                  body.data() + body.size(), pivot, &pivot_source, &pivot_target,
                  pivot + std::size(pivot), true, true, &status);
-  if (U_FAILURE(status)) return nullptr;
-  length = static_cast<std::size_t>(target - out.get());
+  if (U_FAILURE(status)) return std::unexpected(DecodeFailure::kUnknownCharset);
+  out.length = static_cast<std::size_t>(target - out.text.get());
   return out;
 }
 
@@ -150,15 +152,14 @@ XmlDocPtr parse_html(std::string_view body, std::string_view content_type, std::
   // We decode, not libxml2: its decoders are iconv's, which loads a module
   // per charset from disk, and a sandbox worker may not open files. ICU's
   // tables are in memory. libxml2 then reads UTF-8.
-  XmlBuffer decoded;
+  std::expected<Decoded, DecodeFailure> decoded;
   if (encoding != "UTF-8") {
-    std::size_t length = 0;
-    bool out_of_memory = false;
-    decoded = decode_to_utf8(body, encoding, length, out_of_memory);
-    if (out_of_memory) return nullptr;
+    decoded = decode_to_utf8(body, encoding);
     if (decoded) {
-      body = std::string_view(decoded.get(), length);
+      body = std::string_view(decoded->text.get(), decoded->length);
       encoding = "UTF-8";
+    } else if (decoded.error() == DecodeFailure::kOutOfMemory) {
+      return nullptr;
     }
   }
   htmlDocPtr doc =

@@ -28,9 +28,10 @@ inline constexpr int kParseOptions = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
 std::string sniff_charset(std::string_view body, std::string_view content_type);
 
 // Parses `body` leniently (recover, no network, no errors printed) and decodes
-// it to UTF-8 with ICU (bytes invalid in the charset become U+FFFD). Never fails on bad markup; returns nullptr only when libxml2
-// could not allocate, or the body is empty (an empty document is returned as
-// "<html></html>" instead, so callers always get a tree).
+// it to UTF-8 with ICU (bytes invalid in the charset become U+FFFD). Never
+// fails on bad markup; returns nullptr only when memory ran out, or the body
+// is empty (an empty document is returned as "<html></html>" instead, so
+// callers always get a tree).
 XmlDocPtr parse_html(std::string_view body, std::string_view content_type, std::string_view url);
 
 // The document's root element (<html>), or nullptr.

@@ -3,11 +3,11 @@
 // The host starts it with one end of a socket pair on fd 3 and an empty
 // environment. It prepares what runs need while it still may (libxml2's
 // globals; pages are decoded with ICU, whose tables need no files), sets
-// resource limits, moves to a thread with a 256 MiB
-// stack (deep C recursion in LuaJIT then ends in a clean error instead of a
-// crash), installs the system-call filter, and serves one request at a time:
-// every run gets a fresh Lua state. If anything goes wrong beyond that (a
-// stuck C call, a crash) the host kills this process and starts another.
+// resource limits, moves to a thread with a 256 MiB stack (deep C recursion
+// in LuaJIT then ends in a clean error instead of a crash), installs the
+// system-call filter, and serves one request at a time: every run gets a
+// fresh Lua state. If anything goes wrong beyond that (a stuck C call, a
+// crash) the host kills this process and starts another.
 #include <malloc.h>
 #include <pthread.h>
 #include <sys/resource.h>
@@ -24,7 +24,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "sandbox/engine/runner.h"
 #include "sandbox/worker/protocol.h"
@@ -105,12 +104,13 @@ int main(int argc, char** argv) {
   // _Exit, as when serving: exit-time hooks (LeakSanitizer's) would need
   // system calls the filter refuses.
   if (argc == 3 && std::strcmp(argv[1], "--check-filter") == 0) std::_Exit(check_filter(argv[2]));
-  // Optional: --address-space BYTES, the kernel-enforced ceiling under the
-  // per-run memory budget (not set under AddressSanitizer, which reserves
-  // terabytes of address space).
-  // --parent PID: the host that started us; if it is already gone (we were
-  // reparented before getting here), there is nobody to serve.
-  pid_t parent = getppid();
+  // Optional arguments:
+  //   --address-space BYTES: the kernel-enforced ceiling under the per-run
+  //     memory budget (not set under AddressSanitizer, which reserves
+  //     terabytes of address space);
+  //   --parent PID: the host that started us; if it is already gone (we
+  //     were reparented before getting here), there is nobody to serve.
+  const pid_t parent = getppid();
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], "--parent") == 0) {
       const auto expected = static_cast<pid_t>(std::strtol(argv[i + 1], nullptr, 10));
