@@ -206,7 +206,7 @@ void* LuaHeap::allocate(std::size_t n) {
     if (p == nullptr) budget_->release(n);
     return p;
   }
-  const std::size_t cls = (n + 15) / 16;
+  const std::size_t cls = size_class(n);
   if (void* p = free_.pop(cls)) return p;
   const std::size_t size = cls * 16;
   if (top_ == nullptr || static_cast<std::size_t>(end_ - top_) < size) {
@@ -237,8 +237,7 @@ void LuaHeap::release(void* p, std::size_t n) {
     std::free(p);
     return;
   }
-  const std::size_t cls = (n + 15) / 16;
-  free_.push(cls, p);
+  free_.push(size_class(n), p);
 }
 
 void* LuaHeap::alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) {
@@ -258,7 +257,9 @@ void* LuaHeap::alloc(void* ud, void* ptr, std::size_t osize, std::size_t nsize) 
     if (nsize < osize) heap->budget_->release(osize - nsize);
     return q;
   }
-  if (osize <= kSmall && nsize <= kSmall && (osize + 15) / 16 == (nsize + 15) / 16) return ptr;
+  if (osize <= kSmall && nsize <= kSmall && size_class(osize) == size_class(nsize)) {
+    return ptr;
+  }
   void* q = heap->allocate(nsize);
   if (q == nullptr) return nullptr;  // ptr is untouched
   std::memcpy(q, ptr, osize < nsize ? osize : nsize);

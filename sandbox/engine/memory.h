@@ -90,6 +90,8 @@ class LuaHeap {
   static constexpr std::size_t kSmall = 256;
   static constexpr std::size_t kChunk = std::size_t{64} << 10;
 
+  // The 16-byte class of a small block of n bytes.
+  static std::size_t size_class(std::size_t n) { return (n + 15) / 16; }
   void* allocate(std::size_t n);
   void release(void* p, std::size_t n);
 

@@ -60,10 +60,9 @@ std::set<pid_t> child_pids() {
   return pids;
 }
 
-// The CPUs a process may run on, as /proc prints them ("0-3", "1").
-std::string cpus_allowed(pid_t pid) {
+// The value of a line of /proc/PID/status ("SigBlk:\t0000..." -> "0000...").
+std::string status_field(pid_t pid, const std::string& key) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  const std::string key = "Cpus_allowed_list:";
   for (std::string line; std::getline(status, line);) {
     if (line.rfind(key, 0) == 0) {
       const auto start = line.find_first_not_of(" \t", key.size());
@@ -72,6 +71,9 @@ std::string cpus_allowed(pid_t pid) {
   }
   return "";
 }
+
+// The CPUs a process may run on, as /proc prints them ("0-3", "1").
+std::string cpus_allowed(pid_t pid) { return status_field(pid, "Cpus_allowed_list:"); }
 
 // Runs a one-record parser (so the worker has started, affinity and all)
 // and returns the one child process that was not in `before`; -1 (with a
@@ -238,18 +240,6 @@ TEST(SandboxWorker, ACpuThatCannotBeUsedLeavesTheWorkerUnpinned) {
   EXPECT_EQ(cpus_allowed(worker), cpus_allowed(::getpid()));
 }
 
-// A line of /proc/PID/status after its key ("SigBlk:\t0000..." -> "0000...").
-std::string status_field(pid_t pid, const std::string& key) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.rfind(key, 0) == 0) {
-      const auto start = line.find_first_not_of(" \t", key.size());
-      return start == std::string::npos ? "" : line.substr(start);
-    }
-  }
-  return "";
-}
-
 TEST(SandboxWorker, WorkerStartsWithNoBlockedSignalsAndOnlyItsSocket) {
   // The host blocks SIGINT and SIGTERM for its signal thread; a worker must
   // not inherit that, nor any descriptor of the host's.
@@ -308,12 +298,13 @@ TEST(SandboxWorker, WorkerWhoseHostIsAlreadyGoneExitsAtOnce) {
   // was reparented before it ran), the worker must not wait on its socket.
   int sv[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+  // Built before fork: other threads of this test binary may hold malloc's lock.
+  const std::string path = std::string(SDP_BIN_DIR) + "/sdp-worker";
+  const char* argv[] = {path.c_str(), "--parent", "1", nullptr};
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     ::dup2(sv[1], 3);
-    const std::string path = std::string(SDP_BIN_DIR) + "/sdp-worker";
-    const char* argv[] = {path.c_str(), "--parent", "1", nullptr};
     ::execv(path.c_str(), const_cast<char**>(argv));
     ::_exit(127);
   }
